@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The passthrough filesystem: serves FUSE semantics from a host directory.
+ *
+ * It knows nothing of transports. Callers are the FUSE engine (fuse/) and
+ * tests. Every function may be called from any thread, concurrently.
+ *
+ * Identifiers from the guest (nodeid, fh) are validated through tables and
+ * never cast to pointers: an unknown or stale nodeid or fh gives -EBADF.
+ *
+ * Return convention: >= 0 on success, -errno on failure.
+ *
+ * Lookup counts: every successful call that fills a `struct pt_entry` with a
+ * non-zero nodeid adds one to that inode's lookup count (the guest's
+ * reference). pt_forget() drops counts; an inode is freed when its lookup
+ * count is zero and no request is using it. If the caller cannot deliver an
+ * entry to the guest it must call pt_forget(fs, entry.nodeid, 1).
+ *
+ * Symlinks are never followed on the host side; ".." from the shared
+ * directory's root stays at the root.
+ */
+#ifndef PASSTHROUGH_PASSTHROUGH_H
+#define PASSTHROUGH_PASSTHROUGH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#define PT_ROOT_ID 1ull /* nodeid of the shared directory (FUSE_ROOT_ID) */
+
+enum pt_cache {
+    PT_CACHE_NEVER,    /* no caching: timeouts 0, direct I/O on every open */
+    PT_CACHE_METADATA, /* metadata cached (timeouts long), data direct */
+    PT_CACHE_AUTO,     /* short timeouts (1 s), page cache used */
+    PT_CACHE_ALWAYS,   /* long timeouts, page cache kept across opens */
+};
+
+struct pt_config {
+    const char *shared_dir;   /* must exist; resolved at pt_fs_new() */
+    enum pt_cache cache;
+    double timeout;           /* entry/attr timeout in seconds; < 0: the cache mode's default */
+    bool xattr;               /* serve xattr ops; otherwise they return -ENOSYS */
+    bool allow_direct_io;     /* honour O_DIRECT on open; otherwise strip it */
+    bool readonly;            /* every mutating op returns -EROFS */
+    bool announce_submounts;  /* flag mount points with PT_ATTR_SUBMOUNT */
+};
+
+/* Negotiated at FUSE INIT and handed to pt_init(). */
+struct pt_init_caps {
+    bool writeback;           /* FUSE_WRITEBACK_CACHE in effect */
+    bool posix_acl;           /* FUSE_POSIX_ACL in effect */
+    bool killpriv_v2;         /* FUSE_HANDLE_KILLPRIV_V2 in effect */
+    bool dont_mask;           /* FUSE_DONT_MASK: umask arrives separately */
+};
+
+/* Who is asking (from the FUSE header). */
+struct pt_ctx {
+    uint32_t uid;
+    uint32_t gid;
+    uint32_t pid;
+};
+
+#define PT_ATTR_SUBMOUNT (1u << 0) /* the inode is a mount point (announce_submounts) */
+
+struct pt_attr {
+    struct stat st;
+    uint64_t timeout_ns;      /* how long the guest may cache it */
+    uint32_t flags;           /* PT_ATTR_* */
+};
+
+struct pt_entry {
+    uint64_t nodeid;          /* 0: negative entry (only where documented) */
+    uint64_t generation;
+    uint64_t entry_timeout_ns;
+    struct pt_attr attr;
+};
+
+struct pt_fs;
+
+/*
+ * Opens the shared directory and sets up the tables. *out is owned by the
+ * caller and released with pt_fs_free(). Fails with -ENOENT/-ENOTDIR/-EACCES
+ * when the directory is unusable.
+ */
+int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out);
+/* Frees everything; no request may be in flight. Accepts NULL. */
+void pt_fs_free(struct pt_fs *fs);
+
+/* FUSE INIT: records the negotiated capabilities. */
+void pt_init(struct pt_fs *fs, const struct pt_init_caps *caps);
+/* FUSE DESTROY (or a new INIT): drops every inode but the root, closes every handle. */
+void pt_destroy(struct pt_fs *fs);
+
+/* Statistics for tests and the live statistics dump. */
+struct pt_counts {
+    uint64_t inodes;          /* inodes in the table, root included */
+    uint64_t handles;         /* open file and directory handles */
+};
+void pt_get_counts(struct pt_fs *fs, struct pt_counts *out);
+
+/* --- inodes and names ------------------------------------------------- */
+
+/* LOOKUP: name may be "." or ".."; -ENOENT when absent. */
+int pt_lookup(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent,
+              const char *name, struct pt_entry *out);
+/* FORGET: drops nlookup references (clamped at the current count). Unknown ids are ignored. */
+void pt_forget(struct pt_fs *fs, uint64_t nodeid, uint64_t nlookup);
+
+/* GETATTR: fh is used when has_fh (FUSE_GETATTR_FH). */
+int pt_getattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
+               bool has_fh, uint64_t fh, struct pt_attr *out);
+
+/* SETATTR: `valid` holds FATTR_* bits from <linux/fuse.h>; FATTR_FH selects fh. */
+struct pt_setattr {
+    uint32_t valid;
+    uint64_t fh;
+    uint32_t mode;
+    uint32_t uid;
+    uint32_t gid;
+    uint64_t size;
+    struct timespec atime;    /* used with FATTR_ATIME (and not FATTR_ATIME_NOW) */
+    struct timespec mtime;    /* used with FATTR_MTIME (and not FATTR_MTIME_NOW) */
+    struct timespec ctime;    /* FATTR_CTIME: ignored by the host (cannot be set) */
+};
+int pt_setattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
+               const struct pt_setattr *in, struct pt_attr *out);
+
+/* READLINK: copies at most size bytes (no NUL), returns the length. */
+int pt_readlink(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
+                char *buf, size_t size);
+
+/* Creating calls run with the caller's uid/gid as the host fs credentials. */
+int pt_mknod(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name,
+             uint32_t mode, uint32_t rdev, uint32_t umask, struct pt_entry *out);
+int pt_mkdir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name,
+             uint32_t mode, uint32_t umask, struct pt_entry *out);
+int pt_symlink(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name,
+               const char *target, struct pt_entry *out);
+int pt_link(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t newparent,
+            const char *newname, struct pt_entry *out);
+int pt_unlink(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name);
+int pt_rmdir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name);
+/* RENAME/RENAME2: flags are RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT. */
+int pt_rename(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t olddir, const char *oldname,
+              uint64_t newdir, const char *newname, uint32_t flags);
+
+/* --- open files --------------------------------------------------------- */
+
+/* FOPEN_* bits (from <linux/fuse.h>) chosen by the cache mode. */
+int pt_open(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_t flags,
+            uint64_t *fh, uint32_t *open_flags);
+int pt_create(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name,
+              uint32_t mode, uint32_t flags, uint32_t umask, struct pt_entry *entry,
+              uint64_t *fh, uint32_t *open_flags);
+
+/* preadv()/pwritev() on the handle straight from/to the given iovecs.
+ * write_flags: FUSE_WRITE_* bits. Return bytes transferred. */
+ssize_t pt_read(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64_t offset,
+                const struct iovec *iov, unsigned iovcnt);
+ssize_t pt_write(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64_t offset,
+                 const struct iovec *iov, unsigned iovcnt, uint32_t write_flags);
+
+/*
+ * For executors that submit I/O asynchronously: takes a reference on an open
+ * file handle (NULL if fh is unknown) so its fd stays valid until
+ * pt_file_put(), even if RELEASE arrives meanwhile.
+ */
+struct pt_file;
+struct pt_file *pt_file_get(struct pt_fs *fs, uint64_t fh);
+int pt_file_fd(const struct pt_file *file);
+void pt_file_put(struct pt_fs *fs, struct pt_file *file);
+
+int pt_flush(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+             uint64_t lock_owner);
+int pt_release(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+               uint32_t flags, uint32_t release_flags, uint64_t lock_owner);
+int pt_fsync(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+             bool datasync);
+int pt_fallocate(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+                 uint32_t mode, uint64_t offset, uint64_t length);
+int pt_lseek(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+             uint64_t offset, uint32_t whence, uint64_t *result);
+ssize_t pt_copy_file_range(struct pt_fs *fs, const struct pt_ctx *ctx,
+                           uint64_t fh_in, uint64_t off_in, uint64_t fh_out, uint64_t off_out,
+                           uint64_t len, uint64_t flags);
+
+/* --- directories ------------------------------------------------------- */
+
+int pt_opendir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_t flags,
+               uint64_t *fh, uint32_t *open_flags);
+int pt_releasedir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh);
+int pt_fsyncdir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+                bool datasync);
+
+struct pt_dirent {
+    const char *name;
+    size_t namelen;
+    uint64_t ino;
+    uint32_t type;            /* DT_* */
+    uint64_t next_off;        /* offset to resume after this entry */
+    const struct pt_entry *entry; /* READDIRPLUS only; nodeid 0 for "." and ".." */
+};
+/* Returns 1 when the entry was stored, 0 when the reply is full (stop). */
+typedef int pt_dirent_fn(void *cookie, const struct pt_dirent *d);
+/*
+ * READDIR / READDIRPLUS from `offset` (0 = start, else a next_off seen
+ * before). For plus, each emitted entry with a nodeid gained one lookup; an
+ * entry the callback refused did not. Errors after the first entry end the
+ * listing early and are not reported.
+ */
+int pt_readdir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+               uint64_t offset, bool plus, pt_dirent_fn *emit, void *cookie);
+
+/* --- everything else --------------------------------------------------- */
+
+int pt_statfs(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, struct statvfs *out);
+int pt_access(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_t mask);
+int pt_syncfs(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid);
+
+/* Xattr ops return -ENOSYS unless cfg.xattr. size 0 asks for the needed size. */
+ssize_t pt_getxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
+                    const char *name, void *buf, size_t size);
+ssize_t pt_listxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
+                     char *buf, size_t size);
+int pt_setxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, const char *name,
+                const void *value, size_t size, uint32_t flags, uint32_t setxattr_flags);
+int pt_removexattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, const char *name);
+
+#endif
