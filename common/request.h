@@ -67,12 +67,13 @@ struct req {
     uint32_t slot;            /* transport's own index (descriptor head) */
 
     const struct req_io_engine *io; /* optional, set by the executor */
+    struct req *next;         /* executor's link while the request waits in a queue */
 
     /* Filled by the FUSE engine while the request is in flight. */
     uint64_t unique;
     uint32_t opcode;
     uint64_t start_ns;        /* when the transport popped it */
-    void *op_state;           /* engine's per-request state across async I/O */
+    uint64_t op_state[6];     /* engine's per-request state across async I/O */
 };
 
 static inline void req_complete(struct req *req, uint32_t written)

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * virtiofsd: serves a host directory to a guest over vhost-user-fs.
+ * main() parses the command line, opens the shared directory and the
+ * socket, wires filesystem, FUSE engine, executor and vhost device
+ * together, and serves one frontend connection.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "config.h"
+#include "daemon/options.h"
+#include "daemon/socket.h"
+#include "fuse/session.h"
+#include "passthrough/passthrough.h"
+#include "threadpool/executor.h"
+#include "vhost/device.h"
+
+struct daemon {
+    struct vfsd_options opt;
+    struct pt_fs *fs;
+    struct fp_session *session;
+    struct exec *exec;
+    struct vhu_dev *dev;
+    int sig_fd;
+};
+
+static void print_capabilities(void)
+{
+    /* What libvirt reads: a filesystem backend that takes separate options. */
+    printf("{\n  \"type\": \"fs\",\n  \"features\": [\n    \"separate-options\"\n  ]\n}\n");
+}
+
+static void log_all_stats(struct daemon *d)
+{
+    struct pt_counts c;
+    if (d->dev)
+        vhu_dev_log_stats(d->dev);
+    if (d->exec)
+        exec_log_stats(d->exec);
+    if (d->session)
+        fp_session_log_stats(d->session);
+    pt_get_counts(d->fs, &c);
+    log_info("filesystem: %llu inodes, %llu open handles", (unsigned long long)c.inodes,
+             (unsigned long long)c.handles);
+}
+
+/* Reads pending signals; returns true when asked to exit. */
+static bool on_signal(void *arg)
+{
+    struct daemon *d = arg;
+    struct signalfd_siginfo si;
+    bool quit = false;
+
+    while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo == SIGUSR1) {
+            log_all_stats(d);
+        } else {
+            log_info("received signal %u, exiting", si.ssi_signo);
+            quit = true;
+        }
+    }
+    return quit;
+}
+
+static int setup_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    /* Blocked before any thread starts, so every thread inherits the mask. */
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -EINVAL;
+    signal(SIGPIPE, SIG_IGN);
+    int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    return fd < 0 ? neg_errno() : fd;
+}
+
+static void raise_nofile(uint64_t want)
+{
+    struct rlimit rl;
+    if (want == 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    if (want == UINT64_MAX) {
+        /* Default: a million, or what the kernel allows. */
+        want = 1000000;
+        FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+        unsigned long long nr;
+        if (f) {
+            if (fscanf(f, "%llu", &nr) == 1 && nr < want)
+                want = nr;
+            fclose(f);
+        }
+        if (rl.rlim_cur >= want)
+            return;
+    }
+    rl.rlim_cur = want;
+    if (rl.rlim_max < want)
+        rl.rlim_max = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        log_warn("cannot raise the open file limit to %llu: %s", (unsigned long long)want,
+                 strerror(errno));
+}
+
+/* Waits for the frontend; returns the connected fd, -EINTR when asked to exit. */
+static int wait_connection(struct daemon *d, int listen_fd)
+{
+    for (;;) {
+        struct pollfd pfd[2] = {
+            { .fd = listen_fd, .events = POLLIN },
+            { .fd = d->sig_fd, .events = POLLIN },
+        };
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return neg_errno();
+        }
+        if ((pfd[1].revents & POLLIN) && on_signal(d))
+            return -EINTR;
+        if (pfd[0].revents & POLLIN) {
+            int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            if (fd >= 0)
+                return fd;
+            if (errno != EINTR && errno != ECONNABORTED)
+                return neg_errno();
+        }
+    }
+}
+
+static void exec_handle(void *ctx, struct req *req)
+{
+    fp_dispatch(ctx, req);
+}
+
+static void *queue_start(void *opaque, unsigned index)
+{
+    struct daemon *d = opaque;
+    /* Queue 0 carries FORGET and INTERRUPT: cheap, never worth a hand-off. */
+    return exec_queue_new(d->exec, index, index == 0);
+}
+
+static void queue_handle(void *qctx, struct req **reqs, unsigned n)
+{
+    exec_queue_submit(qctx, reqs, n);
+}
+
+static void queue_stop(void *qctx)
+{
+    exec_queue_free(qctx);
+}
+
+static int serve(struct daemon *d, int conn_fd)
+{
+    struct fp_config fcfg = {
+        .max_write = 1u << 20,
+        .readdirplus = d->opt.readdirplus,
+        .writeback = d->opt.writeback,
+        .announce_submounts = d->opt.announce_submounts,
+        .cache = d->opt.cache,
+    };
+    struct vhu_dev_config vcfg = {
+        .max_queues = 1 + d->opt.num_request_queues,
+        .num_request_queues = d->opt.num_request_queues,
+        .tag = d->opt.tag,
+        .handler = {
+            .start = queue_start, .handle = queue_handle, .stop = queue_stop, .opaque = d,
+        },
+    };
+    int r = fp_session_new(&fcfg, d->fs, &d->session);
+    if (r < 0) {
+        close(conn_fd);
+        return r;
+    }
+    struct exec_config ecfg = {
+        .mode = d->opt.exec_mode,
+        .pool_size = (unsigned)d->opt.thread_pool_size,
+        .auto_threshold = d->opt.auto_threshold,
+    };
+    r = exec_new(&ecfg, exec_handle, d->session, &d->exec);
+    if (r == 0)
+        r = vhu_dev_new(&vcfg, &d->dev);
+    if (r < 0) {
+        log_error("cannot set up the device: %s", strerror(-r));
+        close(conn_fd);
+    } else {
+        log_info("frontend connected");
+        r = vhu_dev_serve(d->dev, conn_fd, d->sig_fd, on_signal, d);
+    }
+    vhu_dev_free(d->dev);
+    d->dev = NULL;
+    exec_free(d->exec);
+    d->exec = NULL;
+    fp_session_free(d->session);
+    d->session = NULL;
+    pt_destroy(d->fs);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon d = { .sig_fd = -1 };
+    bool socket_created = false;
+    char err[256];
+    int ret = EXIT_FAILURE;
+
+    if (vfsd_options_parse(argc, argv, &d.opt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "virtiofsd: %s (see --help)\n", err);
+        vfsd_options_done(&d.opt);
+        return EXIT_FAILURE;
+    }
+    if (d.opt.help) {
+        vfsd_options_usage(argv[0]);
+        ret = EXIT_SUCCESS;
+        goto out;
+    }
+    if (d.opt.version) {
+        printf("virtiofsd %s\n", VFSD_VERSION);
+        ret = EXIT_SUCCESS;
+        goto out;
+    }
+    if (d.opt.print_capabilities) {
+        print_capabilities();
+        ret = EXIT_SUCCESS;
+        goto out;
+    }
+
+    log_set_level((enum log_level)d.opt.log_level);
+    if (d.opt.syslog)
+        log_use_syslog("virtiofsd");
+
+    d.sig_fd = setup_signals();
+    if (d.sig_fd < 0) {
+        fprintf(stderr, "virtiofsd: cannot set up signal handling\n");
+        goto out;
+    }
+    raise_nofile(d.opt.rlimit_nofile);
+
+    struct pt_config pcfg = {
+        .shared_dir = d.opt.shared_dir,
+        .cache = d.opt.cache,
+        .timeout = d.opt.timeout,
+        .xattr = d.opt.xattr,
+        .allow_direct_io = d.opt.allow_direct_io,
+        .readonly = d.opt.readonly,
+        .announce_submounts = d.opt.announce_submounts,
+    };
+    int r = pt_fs_new(&pcfg, &d.fs);
+    if (r < 0) {
+        fprintf(stderr, "virtiofsd: cannot share '%s': %s\n", d.opt.shared_dir, strerror(-r));
+        goto out;
+    }
+
+    int listen_fd;
+    if (d.opt.socket_path) {
+        listen_fd = vfsd_socket_listen(d.opt.socket_path, d.opt.socket_group);
+        if (listen_fd < 0) {
+            fprintf(stderr, "virtiofsd: cannot listen on '%s': %s\n", d.opt.socket_path,
+                    strerror(-listen_fd));
+            goto out;
+        }
+        socket_created = true;
+    } else {
+        listen_fd = d.opt.socket_fd;
+        r = vfsd_socket_check_fd(listen_fd);
+        if (r < 0) {
+            fprintf(stderr, "virtiofsd: --fd %d is not a listening unix socket: %s\n",
+                    listen_fd, strerror(-r));
+            goto out;
+        }
+    }
+    log_info("serving '%s' on %s (cache %s, executor %s, %d worker threads)", d.opt.shared_dir,
+             d.opt.socket_path ? d.opt.socket_path : "an inherited socket",
+             (const char *[]){ "never", "metadata", "auto", "always" }[d.opt.cache],
+             exec_mode_name(d.opt.exec_mode), d.opt.thread_pool_size);
+
+    int conn_fd = wait_connection(&d, listen_fd);
+    /* One frontend per daemon: stop listening once it is here. */
+    close(listen_fd);
+    if (conn_fd == -EINTR) {
+        ret = EXIT_SUCCESS;
+        goto out;
+    }
+    if (conn_fd < 0) {
+        log_error("accept failed: %s", strerror(-conn_fd));
+        goto out;
+    }
+    r = serve(&d, conn_fd);
+    ret = r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+out:
+    if (socket_created)
+        unlink(d.opt.socket_path);
+    pt_fs_free(d.fs);
+    if (d.sig_fd >= 0)
+        close(d.sig_fd);
+    vfsd_options_done(&d.opt);
+    return ret;
+}

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "daemon/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+
+#define DEFAULT_AUTO_THRESHOLD 3
+#define DEFAULT_REQUEST_QUEUES 16
+
+enum {
+    OPT_SHARED_DIR = 1000, OPT_SOCKET_PATH, OPT_FD, OPT_SOCKET_GROUP, OPT_TAG, OPT_CACHE,
+    OPT_THREAD_POOL_SIZE, OPT_XATTR, OPT_LOG_LEVEL, OPT_SYSLOG, OPT_SANDBOX,
+    OPT_PRINT_CAPS, OPT_NO_READDIRPLUS, OPT_WRITEBACK, OPT_ALLOW_DIRECT_IO,
+    OPT_ANNOUNCE_SUBMOUNTS, OPT_READONLY, OPT_RLIMIT_NOFILE, OPT_EXECUTOR, OPT_AUTO_THRESHOLD,
+    OPT_REQUEST_QUEUES, OPT_DAEMONIZE,
+};
+
+static const struct option long_opts[] = {
+    { "shared-dir", required_argument, NULL, OPT_SHARED_DIR },
+    { "socket-path", required_argument, NULL, OPT_SOCKET_PATH },
+    { "fd", required_argument, NULL, OPT_FD },
+    { "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+    { "tag", required_argument, NULL, OPT_TAG },
+    { "cache", required_argument, NULL, OPT_CACHE },
+    { "thread-pool-size", required_argument, NULL, OPT_THREAD_POOL_SIZE },
+    { "xattr", no_argument, NULL, OPT_XATTR },
+    { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+    { "syslog", no_argument, NULL, OPT_SYSLOG },
+    { "sandbox", required_argument, NULL, OPT_SANDBOX },
+    { "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
+    { "no-readdirplus", no_argument, NULL, OPT_NO_READDIRPLUS },
+    { "writeback", no_argument, NULL, OPT_WRITEBACK },
+    { "allow-direct-io", no_argument, NULL, OPT_ALLOW_DIRECT_IO },
+    { "announce-submounts", no_argument, NULL, OPT_ANNOUNCE_SUBMOUNTS },
+    { "readonly", no_argument, NULL, OPT_READONLY },
+    { "rlimit-nofile", required_argument, NULL, OPT_RLIMIT_NOFILE },
+    { "executor", required_argument, NULL, OPT_EXECUTOR },
+    { "auto-threshold", required_argument, NULL, OPT_AUTO_THRESHOLD },
+    { "request-queues", required_argument, NULL, OPT_REQUEST_QUEUES },
+    { "daemonize", no_argument, NULL, OPT_DAEMONIZE },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { "debug", no_argument, NULL, 'd' },
+    { NULL, 0, NULL, 0 },
+};
+
+void vfsd_options_usage(const char *prog)
+{
+    printf("Usage: %s [OPTIONS] --socket-path PATH|--fd FD --shared-dir DIR\n"
+           "       %s [OPTIONS] --socket-path PATH -o source=DIR[,OPTION...]\n"
+           "\n"
+           "Serves DIR to a virtual machine over a vhost-user-fs socket.\n"
+           "\n"
+           "  --shared-dir DIR            directory to share (-o source=DIR)\n"
+           "  --socket-path PATH          vhost-user socket to create and listen on\n"
+           "  --fd FD                     already listening socket to accept on\n"
+           "  --socket-group GROUP        group owning the socket (mode 0660)\n"
+           "  --tag TAG                   mount tag reported in the device config space\n"
+           "  --cache never|metadata|auto|always\n"
+           "                              guest caching (-o cache=; default auto; none = never)\n"
+           "  --thread-pool-size N        worker threads; 0 runs requests on the queue threads\n"
+           "  --executor inline|pool|auto how requests are run (default: inline when the pool\n"
+           "                              size is 0, else pool)\n"
+           "  --auto-threshold N          auto: batches of up to N requests run inline (default %d)\n"
+           "  --request-queues N          most request queues accepted (default %d)\n"
+           "  --xattr                     extended attributes (-o xattr)\n"
+           "  --no-readdirplus            no READDIRPLUS (-o no_readdirplus)\n"
+           "  --writeback                 writeback cache in the guest (-o writeback)\n"
+           "  --allow-direct-io           honour O_DIRECT (-o allow_direct_io)\n"
+           "  --announce-submounts        report mount points inside DIR to the guest\n"
+           "  --readonly                  refuse every change\n"
+           "  --rlimit-nofile N           open file limit (0: unchanged)\n"
+           "  --sandbox namespace|chroot|none\n"
+           "                              confinement (-o sandbox=)\n"
+           "  --log-level error|warn|info|debug\n"
+           "                              (-o log_level=; -d for debug)\n"
+           "  --syslog                    log to syslog\n"
+           "  --print-capabilities        print the vhost-user backend capabilities (JSON)\n"
+           "  -h, --help                  this text\n"
+           "  -V, --version               version\n"
+           "\n"
+           "Legacy -o options: source=DIR, cache=, timeout=SECONDS, xattr|no_xattr,\n"
+           "readdirplus|no_readdirplus, writeback|no_writeback, allow_direct_io|no_allow_direct_io,\n"
+           "announce_submounts, log_level=, sandbox=. -f (foreground) is accepted and is the\n"
+           "default. SIGUSR1 logs statistics.\n",
+           prog, prog, DEFAULT_AUTO_THRESHOLD, DEFAULT_REQUEST_QUEUES);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return -EINVAL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int parse_cache(const char *s, enum pt_cache *out)
+{
+    static const struct { const char *name; enum pt_cache mode; } modes[] = {
+        { "never", PT_CACHE_NEVER }, { "none", PT_CACHE_NEVER },
+        { "metadata", PT_CACHE_METADATA }, { "auto", PT_CACHE_AUTO },
+        { "always", PT_CACHE_ALWAYS },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+        if (strcasecmp(s, modes[i].name) == 0) {
+            *out = modes[i].mode;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+static int parse_sandbox(const char *s, enum vfsd_sandbox *out)
+{
+    if (strcmp(s, "namespace") == 0)
+        *out = SANDBOX_NAMESPACE;
+    else if (strcmp(s, "chroot") == 0)
+        *out = SANDBOX_CHROOT;
+    else if (strcmp(s, "none") == 0)
+        *out = SANDBOX_NONE;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+static void set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = strdup(v);
+}
+
+/* One item of a -o list: "key" or "key=value". */
+static int parse_o_item(struct vfsd_options *o, char *item, char *err, size_t errlen)
+{
+    char *val = strchr(item, '=');
+    if (val)
+        *val++ = '\0';
+    struct {
+        const char *name;
+        bool *flag;
+        bool value;
+    } bools[] = {
+        { "xattr", &o->xattr, true }, { "no_xattr", &o->xattr, false },
+        { "writeback", &o->writeback, true }, { "no_writeback", &o->writeback, false },
+        { "allow_direct_io", &o->allow_direct_io, true },
+        { "no_allow_direct_io", &o->allow_direct_io, false },
+        { "announce_submounts", &o->announce_submounts, true },
+        { "readonly", &o->readonly, true },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bools); i++) {
+        if (strcmp(item, bools[i].name) == 0) {
+            if (val)
+                return fail(err, errlen, "-o %s takes no value", item);
+            *bools[i].flag = bools[i].value;
+            return 0;
+        }
+    }
+    if (strcmp(item, "readdirplus") == 0 || strcmp(item, "no_readdirplus") == 0) {
+        o->readdirplus = item[0] == 'r';
+        o->readdirplus_set = true;
+        return 0;
+    }
+    if (!val || !*val) {
+        if (strcmp(item, "source") == 0 || strcmp(item, "cache") == 0 ||
+            strcmp(item, "timeout") == 0 || strcmp(item, "log_level") == 0 ||
+            strcmp(item, "sandbox") == 0)
+            return fail(err, errlen, "-o %s needs a value", item);
+        return fail(err, errlen, "unknown option -o %s", item);
+    }
+    if (strcmp(item, "source") == 0) {
+        set_str(&o->shared_dir, val);
+    } else if (strcmp(item, "cache") == 0) {
+        if (parse_cache(val, &o->cache) < 0)
+            return fail(err, errlen, "bad cache mode '%s' (never, metadata, auto, always)", val);
+    } else if (strcmp(item, "timeout") == 0) {
+        char *end;
+        double t = strtod(val, &end);
+        if (*end || t < 0 || t > 1e9)
+            return fail(err, errlen, "bad timeout '%s'", val);
+        o->timeout = t;
+    } else if (strcmp(item, "log_level") == 0) {
+        int l = log_level_parse(val);
+        if (l < 0)
+            return fail(err, errlen, "bad log level '%s'", val);
+        o->log_level = l;
+    } else if (strcmp(item, "sandbox") == 0) {
+        if (parse_sandbox(val, &o->sandbox) < 0)
+            return fail(err, errlen, "bad sandbox '%s' (namespace, chroot, none)", val);
+    } else {
+        return fail(err, errlen, "unknown option -o %s", item);
+    }
+    return 0;
+}
+
+static int parse_o_list(struct vfsd_options *o, const char *list, char *err, size_t errlen)
+{
+    _cleanup_free_ char *copy = strdup(list);
+    char *save = NULL;
+    if (!copy)
+        return -ENOMEM;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        int r = parse_o_item(o, item, err, errlen);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err, size_t errlen)
+{
+    uint64_t v;
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->socket_fd = -1;
+    o->cache = PT_CACHE_AUTO;
+    o->timeout = -1;
+    o->readdirplus = true;
+    o->log_level = LOG_LVL_INFO;
+    o->sandbox = SANDBOX_NAMESPACE;
+    o->thread_pool_size = -1;
+    o->auto_threshold = DEFAULT_AUTO_THRESHOLD;
+    o->num_request_queues = DEFAULT_REQUEST_QUEUES;
+    o->rlimit_nofile = UINT64_MAX;
+    err[0] = '\0';
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:dfV", long_opts, NULL)) != -1) {
+        int r = 0;
+        switch (c) {
+        case OPT_SHARED_DIR: set_str(&o->shared_dir, optarg); break;
+        case OPT_SOCKET_PATH: set_str(&o->socket_path, optarg); break;
+        case OPT_FD:
+            if (parse_uint(optarg, INT_MAX, &v) < 0)
+                return fail(err, errlen, "bad --fd '%s'", optarg);
+            o->socket_fd = (int)v;
+            break;
+        case OPT_SOCKET_GROUP: set_str(&o->socket_group, optarg); break;
+        case OPT_TAG:
+            if (!*optarg || strlen(optarg) > 36)
+                return fail(err, errlen, "--tag must be 1 to 36 bytes");
+            set_str(&o->tag, optarg);
+            break;
+        case OPT_CACHE:
+            if (parse_cache(optarg, &o->cache) < 0)
+                return fail(err, errlen, "bad --cache '%s' (never, metadata, auto, always)",
+                            optarg);
+            break;
+        case OPT_THREAD_POOL_SIZE:
+            if (parse_uint(optarg, 1024, &v) < 0)
+                return fail(err, errlen, "bad --thread-pool-size '%s' (0 to 1024)", optarg);
+            o->thread_pool_size = (int)v;
+            break;
+        case OPT_EXECUTOR:
+            if (exec_mode_parse(optarg, &o->exec_mode) < 0)
+                return fail(err, errlen, "bad --executor '%s' (inline, pool, auto)", optarg);
+            o->exec_mode_set = true;
+            break;
+        case OPT_AUTO_THRESHOLD:
+            if (parse_uint(optarg, 65536, &v) < 0)
+                return fail(err, errlen, "bad --auto-threshold '%s'", optarg);
+            o->auto_threshold = (unsigned)v;
+            break;
+        case OPT_REQUEST_QUEUES:
+            if (parse_uint(optarg, 255, &v) < 0 || v == 0)
+                return fail(err, errlen, "bad --request-queues '%s' (1 to 255)", optarg);
+            o->num_request_queues = (unsigned)v;
+            break;
+        case OPT_XATTR: o->xattr = true; break;
+        case OPT_LOG_LEVEL:
+            if ((r = log_level_parse(optarg)) < 0)
+                return fail(err, errlen, "bad --log-level '%s' (error, warn, info, debug)",
+                            optarg);
+            o->log_level = r;
+            break;
+        case 'd': o->log_level = LOG_LVL_DEBUG; break;
+        case OPT_SYSLOG: o->syslog = true; break;
+        case OPT_SANDBOX:
+            if (parse_sandbox(optarg, &o->sandbox) < 0)
+                return fail(err, errlen, "bad --sandbox '%s' (namespace, chroot, none)", optarg);
+            break;
+        case OPT_PRINT_CAPS: o->print_capabilities = true; break;
+        case OPT_NO_READDIRPLUS: o->readdirplus = false; o->readdirplus_set = true; break;
+        case OPT_WRITEBACK: o->writeback = true; break;
+        case OPT_ALLOW_DIRECT_IO: o->allow_direct_io = true; break;
+        case OPT_ANNOUNCE_SUBMOUNTS: o->announce_submounts = true; break;
+        case OPT_READONLY: o->readonly = true; break;
+        case OPT_RLIMIT_NOFILE:
+            if (parse_uint(optarg, UINT32_MAX, &v) < 0)
+                return fail(err, errlen, "bad --rlimit-nofile '%s'", optarg);
+            o->rlimit_nofile = v;
+            break;
+        case OPT_DAEMONIZE:
+            return fail(err, errlen, "--daemonize is not supported; run under a supervisor");
+        case 'o':
+            if ((r = parse_o_list(o, optarg, err, errlen)) < 0)
+                return r;
+            break;
+        case 'f': break; /* always in the foreground */
+        case 'h': o->help = true; break;
+        case 'V': o->version = true; break;
+        case ':':
+            return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+    if (o->help || o->version || o->print_capabilities)
+        return 0;
+
+    if (!o->shared_dir)
+        return fail(err, errlen, "no shared directory: give --shared-dir DIR or -o source=DIR");
+    if (!o->socket_path && o->socket_fd < 0)
+        return fail(err, errlen, "no socket: give --socket-path PATH or --fd FD");
+    if (o->socket_path && o->socket_fd >= 0)
+        return fail(err, errlen, "--socket-path and --fd exclude each other");
+    if (!o->readdirplus_set && o->cache == PT_CACHE_NEVER)
+        o->readdirplus = false; /* nothing to cache, so no point reading attributes ahead */
+    if (!o->exec_mode_set)
+        o->exec_mode = o->thread_pool_size > 0 ? EXEC_POOL : EXEC_INLINE;
+    if (o->thread_pool_size < 0)
+        o->thread_pool_size = o->exec_mode == EXEC_INLINE ? 0 : 4;
+    if (o->exec_mode != EXEC_INLINE && o->thread_pool_size == 0)
+        return fail(err, errlen, "--executor %s needs --thread-pool-size > 0",
+                    exec_mode_name(o->exec_mode));
+    return 0;
+}
+
+void vfsd_options_done(struct vfsd_options *o)
+{
+    free(o->shared_dir);
+    free(o->socket_path);
+    free(o->socket_group);
+    free(o->tag);
+    memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Open files: open/create, READ and WRITE straight between guest memory and the file. */
+#include <errno.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "fuse/internal.h"
+
+int fp_op_open(struct fp_req *r)
+{
+    const struct fuse_open_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    uint64_t fh;
+    uint32_t open_flags = 0;
+    int ret = pt_open(r->s->fs, &r->ctx, r->in.nodeid, in->flags, &fh, &open_flags);
+    if (ret < 0)
+        return ret;
+    return fp_reply_open(r, fh, open_flags);
+}
+
+int fp_op_create(struct fp_req *r)
+{
+    const struct fuse_create_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    const char *name = fp_args_name(&r->args, false);
+    struct pt_entry e;
+    uint64_t fh;
+    uint32_t open_flags = 0;
+    if (!name)
+        return -EINVAL;
+    int ret = pt_create(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->flags, in->umask,
+                        &e, &fh, &open_flags);
+    if (ret < 0)
+        return ret;
+    return fp_reply_create(r, &e, fh, open_flags);
+}
+
+int fp_op_read(struct fp_req *r)
+{
+    const struct fuse_read_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    struct iovec iov[FP_MAX_IOV];
+    size_t len;
+
+    if (in->offset > (uint64_t)INT64_MAX)
+        return -EINVAL;
+    int n = fp_reply_space(r, MIN(in->size, FP_MAX_WRITE_LIMIT), iov, FP_MAX_IOV, &len);
+    if (n < 0)
+        return -EIO;
+    ssize_t got = pt_read(r->s->fs, &r->ctx, in->fh, in->offset, iov, (unsigned)n);
+    if (got < 0)
+        return (int)got;
+    return fp_reply_payload_done(r, (size_t)got);
+}
+
+int fp_op_write(struct fp_req *r)
+{
+    const struct fuse_write_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    struct iovec iov[FP_MAX_IOV];
+
+    if (in->size > r->payload.remaining || in->size > r->s->max_write ||
+        in->offset > (uint64_t)INT64_MAX) {
+        log_ratelimited(LOG_LVL_WARN, "request %llu (WRITE): %u bytes with %zu present",
+                        (unsigned long long)r->in.unique, in->size, r->payload.remaining);
+        return -EINVAL;
+    }
+    int n = iov_cursor_slice(&r->payload, in->size, iov, FP_MAX_IOV);
+    if (n < 0)
+        return -EINVAL;
+    ssize_t done = pt_write(r->s->fs, &r->ctx, in->fh, in->offset, iov, (unsigned)n,
+                            in->write_flags);
+    if (done < 0)
+        return (int)done;
+    struct fuse_write_out out = { .size = (uint32_t)done };
+    return fp_reply_ok(r, &out, sizeof(out));
+}
+
+int fp_op_flush(struct fp_req *r)
+{
+    const struct fuse_flush_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    int ret = pt_flush(r->s->fs, &r->ctx, r->in.nodeid, in->fh, in->lock_owner);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}
+
+int fp_op_release(struct fp_req *r)
+{
+    const struct fuse_release_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    int ret = pt_release(r->s->fs, &r->ctx, r->in.nodeid, in->fh, in->flags, in->release_flags,
+                         in->lock_owner);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}
+
+int fp_op_fsync(struct fp_req *r)
+{
+    const struct fuse_fsync_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    int ret = pt_fsync(r->s->fs, &r->ctx, r->in.nodeid, in->fh, in->fsync_flags & 1);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}
+
+int fp_op_fallocate(struct fp_req *r)
+{
+    const struct fuse_fallocate_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    if (in->offset > (uint64_t)INT64_MAX || in->length > (uint64_t)INT64_MAX)
+        return -EINVAL;
+    int ret = pt_fallocate(r->s->fs, &r->ctx, r->in.nodeid, in->fh, in->mode, in->offset,
+                           in->length);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}
+
+int fp_op_lseek(struct fp_req *r)
+{
+    const struct fuse_lseek_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    struct fuse_lseek_out out;
+    int ret = pt_lseek(r->s->fs, &r->ctx, r->in.nodeid, in->fh, in->offset, in->whence,
+                       &out.offset);
+    return ret < 0 ? ret : fp_reply_ok(r, &out, sizeof(out));
+}
+
+int fp_op_copy_file_range(struct fp_req *r)
+{
+    const struct fuse_copy_file_range_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    ssize_t done = pt_copy_file_range(r->s->fs, &r->ctx, in->fh_in, in->off_in, in->fh_out,
+                                      in->off_out, in->len, in->flags);
+    if (done < 0)
+        return (int)done;
+    struct fuse_write_out out = { .size = (uint32_t)MIN((uint64_t)done, UINT32_MAX) };
+    return fp_reply_ok(r, &out, sizeof(out));
+}
+
+int fp_op_ioctl(struct fp_req *r)
+{
+    /* No ioctl is passed through to host files. */
+    return -ENOTTY;
+}

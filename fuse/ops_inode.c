@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Names and inodes: lookup, forget, attributes, creating and removing names. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "fuse/internal.h"
+
+int fp_op_lookup(struct fp_req *r)
+{
+    const char *name = fp_args_name(&r->args, true);
+    struct pt_entry e;
+    if (!name)
+        return -EINVAL;
+    int ret = pt_lookup(r->s->fs, &r->ctx, r->in.nodeid, name, &e);
+    if (ret < 0)
+        return ret;
+    return fp_reply_entry(r, &e);
+}
+
+int fp_op_forget(struct fp_req *r)
+{
+    const struct fuse_forget_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    pt_forget(r->s->fs, r->in.nodeid, in->nlookup);
+    return fp_reply_none(r);
+}
+
+int fp_op_batch_forget(struct fp_req *r)
+{
+    const struct fuse_batch_forget_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    size_t rest;
+    const uint8_t *p = fp_args_rest(&r->args, &rest);
+
+    if (in->count > rest / sizeof(struct fuse_forget_one)) {
+        log_ratelimited(LOG_LVL_WARN, "BATCH_FORGET: %u entries in %zu bytes", in->count, rest);
+        return -EINVAL;
+    }
+    for (uint32_t i = 0; i < in->count; i++) {
+        struct fuse_forget_one one;
+        memcpy(&one, p + i * sizeof(one), sizeof(one));
+        pt_forget(r->s->fs, one.nodeid, one.nlookup);
+    }
+    return fp_reply_none(r);
+}
+
+int fp_op_getattr(struct fp_req *r)
+{
+    const struct fuse_getattr_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    struct pt_attr a;
+    int ret = pt_getattr(r->s->fs, &r->ctx, r->in.nodeid, in->getattr_flags & FUSE_GETATTR_FH,
+                         in->fh, &a);
+    if (ret < 0)
+        return ret;
+    return fp_reply_attr(r, &a);
+}
+
+int fp_op_setattr(struct fp_req *r)
+{
+    const struct fuse_setattr_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    struct pt_setattr sa = {
+        .valid = in->valid, .fh = in->fh, .mode = in->mode, .uid = in->uid, .gid = in->gid,
+        .size = in->size,
+        .atime = { .tv_sec = (time_t)in->atime, .tv_nsec = in->atimensec },
+        .mtime = { .tv_sec = (time_t)in->mtime, .tv_nsec = in->mtimensec },
+        .ctime = { .tv_sec = (time_t)in->ctime, .tv_nsec = in->ctimensec },
+    };
+    struct pt_attr a;
+
+    if (((in->valid & FATTR_ATIME) && in->atimensec >= 1000000000u) ||
+        ((in->valid & FATTR_MTIME) && in->mtimensec >= 1000000000u) ||
+        ((in->valid & FATTR_SIZE) && in->size > (uint64_t)INT64_MAX))
+        return -EINVAL;
+    int ret = pt_setattr(r->s->fs, &r->ctx, r->in.nodeid, &sa, &a);
+    if (ret < 0)
+        return ret;
+    return fp_reply_attr(r, &a);
+}
+
+int fp_op_readlink(struct fp_req *r)
+{
+    char buf[PATH_MAX];
+    int ret = pt_readlink(r->s->fs, &r->ctx, r->in.nodeid, buf, sizeof(buf));
+    if (ret < 0)
+        return ret;
+    return fp_reply_ok(r, buf, (size_t)ret);
+}
+
+int fp_op_symlink(struct fp_req *r)
+{
+    const char *name = fp_args_name(&r->args, false);
+    const char *target = name ? fp_args_str(&r->args, PATH_MAX - 1) : NULL;
+    struct pt_entry e;
+    if (!target || !target[0])
+        return -EINVAL;
+    int ret = pt_symlink(r->s->fs, &r->ctx, r->in.nodeid, name, target, &e);
+    if (ret < 0)
+        return ret;
+    return fp_reply_entry(r, &e);
+}
+
+int fp_op_mknod(struct fp_req *r)
+{
+    const struct fuse_mknod_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    const char *name = fp_args_name(&r->args, false);
+    struct pt_entry e;
+    if (!name)
+        return -EINVAL;
+    int ret = pt_mknod(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->rdev, in->umask, &e);
+    if (ret < 0)
+        return ret;
+    return fp_reply_entry(r, &e);
+}
+
+int fp_op_mkdir(struct fp_req *r)
+{
+    const struct fuse_mkdir_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    const char *name = fp_args_name(&r->args, false);
+    struct pt_entry e;
+    if (!name)
+        return -EINVAL;
+    int ret = pt_mkdir(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->umask, &e);
+    if (ret < 0)
+        return ret;
+    return fp_reply_entry(r, &e);
+}
+
+int fp_op_unlink(struct fp_req *r)
+{
+    const char *name = fp_args_name(&r->args, false);
+    if (!name)
+        return -EINVAL;
+    int ret = pt_unlink(r->s->fs, &r->ctx, r->in.nodeid, name);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}
+
+int fp_op_rmdir(struct fp_req *r)
+{
+    const char *name = fp_args_name(&r->args, false);
+    if (!name)
+        return -EINVAL;
+    int ret = pt_rmdir(r->s->fs, &r->ctx, r->in.nodeid, name);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}
+
+static int do_rename(struct fp_req *r, uint64_t newdir, uint32_t flags)
+{
+    const char *oldname = fp_args_name(&r->args, false);
+    const char *newname = oldname ? fp_args_name(&r->args, false) : NULL;
+    if (!newname)
+        return -EINVAL;
+    if (flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+        return -EINVAL;
+    int ret = pt_rename(r->s->fs, &r->ctx, r->in.nodeid, oldname, newdir, newname, flags);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}
+
+int fp_op_rename(struct fp_req *r)
+{
+    const struct fuse_rename_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    return do_rename(r, in->newdir, 0);
+}
+
+int fp_op_rename2(struct fp_req *r)
+{
+    const struct fuse_rename2_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    return do_rename(r, in->newdir, in->flags);
+}
+
+int fp_op_link(struct fp_req *r)
+{
+    const struct fuse_link_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    const char *name = fp_args_name(&r->args, false);
+    struct pt_entry e;
+    if (!name)
+        return -EINVAL;
+    int ret = pt_link(r->s->fs, &r->ctx, in->oldnodeid, r->in.nodeid, name, &e);
+    if (ret < 0)
+        return ret;
+    return fp_reply_entry(r, &e);
+}
+
+int fp_op_statfs(struct fp_req *r)
+{
+    struct statvfs sv;
+    struct fuse_statfs_out out = { 0 };
+    int ret = pt_statfs(r->s->fs, &r->ctx, r->in.nodeid, &sv);
+    if (ret < 0)
+        return ret;
+    out.st.blocks = sv.f_blocks;
+    out.st.bfree = sv.f_bfree;
+    out.st.bavail = sv.f_bavail;
+    out.st.files = sv.f_files;
+    out.st.ffree = sv.f_ffree;
+    out.st.bsize = (uint32_t)sv.f_bsize;
+    out.st.namelen = (uint32_t)sv.f_namemax;
+    out.st.frsize = (uint32_t)sv.f_frsize;
+    return fp_reply_ok(r, &out, sizeof(out));
+}
+
+int fp_op_access(struct fp_req *r)
+{
+    const struct fuse_access_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    int ret = pt_access(r->s->fs, &r->ctx, r->in.nodeid, in->mask);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}
+
+int fp_op_syncfs(struct fp_req *r)
+{
+    int ret = pt_syncfs(r->s->fs, &r->ctx, r->in.nodeid);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Extended attributes. */
+#include <errno.h>
+#include <linux/limits.h>
+#include <linux/xattr.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "fuse/internal.h"
+
+/* Replies with the value (size > 0) or its length (size == 0). */
+static int reply_xattr(struct fp_req *r, uint32_t size, const void *buf, ssize_t len)
+{
+    if (len < 0)
+        return (int)len;
+    if (size == 0) {
+        struct fuse_getxattr_out out = { .size = (uint32_t)len };
+        return fp_reply_ok(r, &out, sizeof(out));
+    }
+    return fp_reply_ok(r, buf, (size_t)len);
+}
+
+int fp_op_getxattr(struct fp_req *r)
+{
+    const struct fuse_getxattr_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    const char *name = fp_args_str(&r->args, XATTR_NAME_MAX);
+    if (!name || !name[0])
+        return -EINVAL;
+    size_t size = MIN(in->size, (uint32_t)XATTR_SIZE_MAX);
+    _cleanup_free_ char *buf = size ? malloc(size) : NULL;
+    if (size && !buf)
+        return -ENOMEM;
+    ssize_t len = pt_getxattr(r->s->fs, &r->ctx, r->in.nodeid, name, buf, size);
+    return reply_xattr(r, in->size, buf, len);
+}
+
+int fp_op_listxattr(struct fp_req *r)
+{
+    const struct fuse_getxattr_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    size_t size = MIN(in->size, (uint32_t)XATTR_LIST_MAX);
+    _cleanup_free_ char *buf = size ? malloc(size) : NULL;
+    if (size && !buf)
+        return -ENOMEM;
+    ssize_t len = pt_listxattr(r->s->fs, &r->ctx, r->in.nodeid, buf, size);
+    return reply_xattr(r, in->size, buf, len);
+}
+
+int fp_op_setxattr(struct fp_req *r)
+{
+    bool ext = r->s->flags & FUSE_SETXATTR_EXT;
+    const struct fuse_setxattr_in *in = fp_args_fixed(&r->args, ext ? sizeof(*in) : 8);
+    size_t rest;
+
+    if (!in)
+        return -EINVAL;
+    uint32_t size = in->size, flags = in->flags;
+    uint32_t setxattr_flags = ext ? in->setxattr_flags : 0;
+    const char *name = fp_args_str(&r->args, XATTR_NAME_MAX);
+    if (!name || !name[0] || size > XATTR_SIZE_MAX)
+        return -EINVAL;
+    const void *value = fp_args_rest(&r->args, &rest);
+    if (rest < size)
+        return -EINVAL;
+    int ret = pt_setxattr(r->s->fs, &r->ctx, r->in.nodeid, name, value, size, flags,
+                          setxattr_flags);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}
+
+int fp_op_removexattr(struct fp_req *r)
+{
+    const char *name = fp_args_str(&r->args, XATTR_NAME_MAX);
+    if (!name || !name[0])
+        return -EINVAL;
+    int ret = pt_removexattr(r->s->fs, &r->ctx, r->in.nodeid, name);
+    return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
+}

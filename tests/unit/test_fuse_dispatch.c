@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The FUSE engine fed with hand-built requests: good ones, and every
+ * malformed shape (short, unterminated, oversized, bad names, bad lengths).
+ * Each must get exactly one answer and leave the session serving.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <linux/fuse.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuse/session.h"
+#include "passthrough/passthrough.h"
+
+struct fixture {
+    char dir[64];
+    struct pt_fs *fs;
+    struct fp_session *s;
+    uint64_t unique;
+};
+
+/* One request in flight: what the transport would hand over. */
+struct call {
+    struct req req;
+    uint8_t in[4096 * 2];
+    size_t in_len;
+    struct iovec in_iov[8];
+    uint8_t out[8192];
+    struct iovec out_iov[64];
+    unsigned out_cnt;
+    int done_count;
+    uint32_t written;
+};
+
+static void on_done(struct req *req, uint32_t written)
+{
+    struct call *c = (struct call *)req;
+    c->done_count++;
+    c->written = written;
+}
+
+static void fixture_setup(struct fixture *f, bool init)
+{
+    strcpy(f->dir, "/tmp/vfsd-fuse-XXXXXX");
+    g_assert_nonnull(mkdtemp(f->dir));
+    struct pt_config cfg = { .shared_dir = f->dir, .cache = PT_CACHE_AUTO, .timeout = -1,
+                             .xattr = true };
+    g_assert_cmpint(pt_fs_new(&cfg, &f->fs), ==, 0);
+    struct fp_config fcfg = { .max_write = 1 << 20, .readdirplus = true, .cache = PT_CACHE_AUTO };
+    g_assert_cmpint(fp_session_new(&fcfg, f->fs, &f->s), ==, 0);
+    f->unique = 1;
+    if (init) {
+        /* INIT is sent below by callers that need it */
+    }
+}
+
+static void fixture_teardown(struct fixture *f)
+{
+    fp_session_free(f->s);
+    pt_fs_free(f->fs);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+/* Builds header + args into c->in; hdr_len overrides the header's len field when nonzero. */
+static void call_build(struct fixture *f, struct call *c, uint32_t opcode, uint64_t nodeid,
+                       const void *args, size_t args_len)
+{
+    memset(c, 0, sizeof(*c));
+    struct fuse_in_header h = {
+        .len = (uint32_t)(sizeof(h) + args_len), .opcode = opcode, .unique = f->unique++,
+        .nodeid = nodeid, .uid = 0, .gid = 0, .pid = 1,
+    };
+    g_assert_cmpuint(sizeof(h) + args_len, <=, sizeof(c->in));
+    memcpy(c->in, &h, sizeof(h));
+    if (args_len)
+        memcpy(c->in + sizeof(h), args, args_len);
+    c->in_len = sizeof(h) + args_len;
+    c->in_iov[0] = (struct iovec){ c->in, c->in_len };
+    c->req.in = c->in_iov;
+    c->req.in_cnt = 1;
+    c->out_iov[0] = (struct iovec){ c->out, sizeof(c->out) };
+    c->out_cnt = 1;
+    c->req.out = c->out_iov;
+    c->req.out_cnt = 1;
+    c->req.done = on_done;
+}
+
+static void call_run(struct fixture *f, struct call *c)
+{
+    fp_dispatch(f->s, &c->req);
+    g_assert_cmpint(c->done_count, ==, 1); /* exactly one answer */
+}
+
+/* The reply's error (0 or -errno); asserts the header is sane. */
+static int reply_error(struct call *c)
+{
+    struct fuse_out_header h;
+    g_assert_cmpuint(c->written, >=, sizeof(h));
+    memcpy(&h, c->out, sizeof(h));
+    g_assert_cmpuint(h.len, ==, c->written);
+    return h.error;
+}
+
+static int simple(struct fixture *f, uint32_t opcode, uint64_t nodeid, const void *args,
+                  size_t len)
+{
+    struct call c;
+    call_build(f, &c, opcode, nodeid, args, len);
+    call_run(f, &c);
+    return reply_error(&c);
+}
+
+static void do_init(struct fixture *f)
+{
+    struct fuse_init_in in = { .major = 7, .minor = 38, .max_readahead = 65536,
+                               .flags = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_MAX_PAGES |
+                                        FUSE_INIT_EXT | FUSE_WRITEBACK_CACHE };
+    struct call c;
+    call_build(f, &c, FUSE_INIT, 0, &in, sizeof(in));
+    call_run(f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    struct fuse_init_out out;
+    memcpy(&out, c.out + sizeof(struct fuse_out_header), sizeof(out));
+    g_assert_cmpuint(out.major, ==, 7);
+    g_assert_cmpuint(out.minor, ==, 38);
+    g_assert_cmpuint(out.max_write, ==, 1 << 20);
+    g_assert_cmpuint(out.max_pages, ==, 256);
+    g_assert_true(out.flags & FUSE_DO_READDIRPLUS);
+    g_assert_true(out.flags & FUSE_ASYNC_READ);
+    /* not offered without the option, even though the guest asked */
+    g_assert_false(out.flags & FUSE_WRITEBACK_CACHE);
+}
+
+static void test_init(void)
+{
+    struct fixture f;
+    fixture_setup(&f, false);
+
+    /* before INIT everything else fails with EIO */
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, "a", 2), ==, -EIO);
+
+    /* a newer major gets our version back and no session */
+    struct fuse_init_in in = { .major = 8, .minor = 0 };
+    struct call c;
+    call_build(&f, &c, FUSE_INIT, 0, &in, sizeof(in));
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    struct fuse_init_out out;
+    memcpy(&out, c.out + sizeof(struct fuse_out_header), sizeof(out));
+    g_assert_cmpuint(out.major, ==, 7);
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, "a", 2), ==, -EIO);
+
+    /* too old a minor */
+    in = (struct fuse_init_in){ .major = 7, .minor = 30 };
+    g_assert_cmpint(simple(&f, FUSE_INIT, 0, &in, sizeof(in)), ==, -EPROTO);
+    /* an INIT shorter than its fixed part */
+    g_assert_cmpint(simple(&f, FUSE_INIT, 0, &in, 8), ==, -EINVAL);
+
+    do_init(&f);
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, "a", 2), ==, -ENOENT);
+    /* a second INIT (guest reboot) starts over and works */
+    do_init(&f);
+    g_assert_cmpint(simple(&f, FUSE_DESTROY, 0, NULL, 0), ==, 0);
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, "a", 2), ==, -EIO);
+    fixture_teardown(&f);
+}
+
+static void test_header_errors(void)
+{
+    struct fixture f;
+    struct call c;
+    fixture_setup(&f, true);
+    do_init(&f);
+
+    /* shorter than a header: nothing can be answered, the chain is returned empty */
+    call_build(&f, &c, FUSE_GETATTR, 1, NULL, 0);
+    c.in_iov[0].iov_len = 20;
+    call_run(&f, &c);
+    g_assert_cmpuint(c.written, ==, 0);
+
+    /* len claims more bytes than the request has */
+    struct fuse_getattr_in ga = { 0 };
+    call_build(&f, &c, FUSE_GETATTR, 1, &ga, sizeof(ga));
+    ((struct fuse_in_header *)c.in)->len = 4000;
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, -EINVAL);
+
+    /* len smaller than a header */
+    call_build(&f, &c, FUSE_GETATTR, 1, &ga, sizeof(ga));
+    ((struct fuse_in_header *)c.in)->len = 8;
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, -EINVAL);
+
+    /* unknown and unimplemented opcodes */
+    g_assert_cmpint(simple(&f, 99, 1, NULL, 0), ==, -ENOSYS);
+    g_assert_cmpint(simple(&f, 0xffffffffu, 1, NULL, 0), ==, -ENOSYS);
+    g_assert_cmpint(simple(&f, 0, 1, NULL, 0), ==, -ENOSYS);
+    struct fuse_bmap_in bm = { 0 };
+    g_assert_cmpint(simple(&f, FUSE_BMAP, 1, &bm, sizeof(bm)), ==, -ENOSYS);
+
+    /* fixed argument too short */
+    g_assert_cmpint(simple(&f, FUSE_GETATTR, 1, &ga, 4), ==, -EINVAL);
+
+    /* no room for a reply header */
+    call_build(&f, &c, FUSE_GETATTR, 1, &ga, sizeof(ga));
+    c.out_iov[0].iov_len = 10;
+    call_run(&f, &c);
+    g_assert_cmpuint(c.written, ==, 0);
+
+    /* room for a header but not the attributes */
+    call_build(&f, &c, FUSE_GETATTR, 1, &ga, sizeof(ga));
+    c.out_iov[0].iov_len = 40;
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, -EIO);
+
+    /* unknown nodeid */
+    g_assert_cmpint(simple(&f, FUSE_GETATTR, 123456789, &ga, sizeof(ga)), ==, -EBADF);
+    /* and the session still serves */
+    g_assert_cmpint(simple(&f, FUSE_GETATTR, 1, &ga, sizeof(ga)), ==, 0);
+    fixture_teardown(&f);
+}
+
+static void test_name_validation(void)
+{
+    struct fixture f;
+    fixture_setup(&f, true);
+    do_init(&f);
+    char buf[600];
+
+    /* unterminated */
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, "abc", 3), ==, -EINVAL);
+    /* empty */
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, "", 1), ==, -EINVAL);
+    /* a slash */
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, "a/b", 4), ==, -EINVAL);
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, "/", 2), ==, -EINVAL);
+    /* longer than NAME_MAX */
+    memset(buf, 'x', 256);
+    buf[256] = '\0';
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, buf, 257), ==, -EINVAL);
+    buf[255] = '\0';
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, buf, 256), ==, -ENOENT);
+    /* ".." at the root is the root */
+    g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, "..", 3), ==, 0);
+
+    /* "." and ".." cannot be created or removed */
+    struct { struct fuse_mkdir_in in; char name[8]; } mk = { { .mode = 0755 }, ".." };
+    g_assert_cmpint(simple(&f, FUSE_MKDIR, 1, &mk, sizeof(mk.in) + 3), ==, -EINVAL);
+    g_assert_cmpint(simple(&f, FUSE_UNLINK, 1, ".", 2), ==, -EINVAL);
+    g_assert_cmpint(simple(&f, FUSE_RMDIR, 1, "..", 3), ==, -EINVAL);
+    /* a good mkdir works, and shows on the host */
+    strcpy(mk.name, "d1");
+    g_assert_cmpint(simple(&f, FUSE_MKDIR, 1, &mk, sizeof(mk.in) + 3), ==, 0);
+    g_autofree char *p = g_strdup_printf("%s/d1", f.dir);
+    struct stat st;
+    g_assert_cmpint(stat(p, &st), ==, 0);
+    g_assert_true(S_ISDIR(st.st_mode));
+
+    /* symlink: needs two strings, the target non-empty and below PATH_MAX */
+    g_assert_cmpint(simple(&f, FUSE_SYMLINK, 1, "ln\0", 3), ==, -EINVAL);
+    g_assert_cmpint(simple(&f, FUSE_SYMLINK, 1, "ln\0\0", 4), ==, -EINVAL);
+    g_autofree char *longt = g_malloc(4200);
+    memcpy(longt, "ln\0", 3);
+    memset(longt + 3, 'a', 4100);
+    longt[4103] = '\0';
+    g_assert_cmpint(simple(&f, FUSE_SYMLINK, 1, longt, 4104), ==, -EINVAL);
+    g_assert_cmpint(simple(&f, FUSE_SYMLINK, 1, "ln\0target", 10), ==, 0);
+
+    /* rename: both names, known flags only */
+    struct { struct fuse_rename2_in in; char names[16]; } rn = { { .newdir = 1 }, "d1\0d2" };
+    g_assert_cmpint(simple(&f, FUSE_RENAME2, 1, &rn, sizeof(rn.in) + 3), ==, -EINVAL);
+    rn.in.flags = 1u << 7;
+    g_assert_cmpint(simple(&f, FUSE_RENAME2, 1, &rn, sizeof(rn.in) + 6), ==, -EINVAL);
+    rn.in.flags = RENAME_NOREPLACE;
+    g_assert_cmpint(simple(&f, FUSE_RENAME2, 1, &rn, sizeof(rn.in) + 6), ==, 0);
+    g_autofree char *p2 = g_strdup_printf("%s/d2", f.dir);
+    g_assert_cmpint(stat(p2, &st), ==, 0);
+    fixture_teardown(&f);
+}
+
+static void test_write_read_and_payload_checks(void)
+{
+    struct fixture f;
+    struct call c;
+    fixture_setup(&f, true);
+    do_init(&f);
+
+    /* create a file */
+    struct { struct fuse_create_in in; char name[8]; } cr = {
+        { .flags = O_RDWR, .mode = S_IFREG | 0644 }, "f" };
+    call_build(&f, &c, FUSE_CREATE, 1, &cr, sizeof(cr.in) + 2);
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    struct fuse_entry_out eo;
+    struct fuse_open_out oo;
+    memcpy(&eo, c.out + 16, sizeof(eo));
+    memcpy(&oo, c.out + 16 + sizeof(eo), sizeof(oo));
+
+    /* write with the payload in three pieces of the readable side */
+    struct { struct fuse_write_in in; char data[12]; } wr = {
+        { .fh = oo.fh, .offset = 0, .size = 12 }, "hello, world" };
+    call_build(&f, &c, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr));
+    size_t hdr = sizeof(struct fuse_in_header) + sizeof(wr.in);
+    c.in_iov[0].iov_len = hdr + 5;
+    c.in_iov[1] = (struct iovec){ c.in + hdr + 5, 1 };
+    c.in_iov[2] = (struct iovec){ c.in + hdr + 6, 6 };
+    c.req.in_cnt = 3;
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    struct fuse_write_out wo;
+    memcpy(&wo, c.out + 16, sizeof(wo));
+    g_assert_cmpuint(wo.size, ==, 12);
+
+    /* size claims more than the payload */
+    wr.in.size = 13;
+    g_assert_cmpint(simple(&f, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr)), ==, -EINVAL);
+    wr.in.size = 0xffffffffu;
+    g_assert_cmpint(simple(&f, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr)), ==, -EINVAL);
+    /* unknown handle */
+    wr.in.size = 12;
+    wr.in.fh = 0xdeadbeef;
+    g_assert_cmpint(simple(&f, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr)), ==, -EBADF);
+
+    /* read into a reply scattered over many small writable pieces */
+    struct fuse_read_in rd = { .fh = oo.fh, .offset = 7, .size = 100 };
+    call_build(&f, &c, FUSE_READ, eo.nodeid, &rd, sizeof(rd));
+    c.out_iov[0] = (struct iovec){ c.out, 10 };
+    for (unsigned i = 1; i < 20; i++)
+        c.out_iov[i] = (struct iovec){ c.out + 10 * i, 1 };
+    c.req.out_cnt = 20;
+    call_run(&f, &c);
+    g_assert_cmpuint(c.written, ==, 16 + 5);
+    g_assert_cmpmem(c.out + 16, 5, "world", 5);
+
+    /* the file on the host */
+    g_autofree char *p = g_strdup_printf("%s/f", f.dir);
+    g_autofree char *content = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(p, &content, &len, NULL));
+    g_assert_cmpmem(content, len, "hello, world", 12);
+
+    struct fuse_release_in rl = { .fh = oo.fh };
+    g_assert_cmpint(simple(&f, FUSE_RELEASE, eo.nodeid, &rl, sizeof(rl)), ==, 0);
+    /* released twice: the handle is gone */
+    g_assert_cmpint(simple(&f, FUSE_RELEASE, eo.nodeid, &rl, sizeof(rl)), ==, -EBADF);
+    fixture_teardown(&f);
+}
+
+static void test_entry_reply_too_small_forgets(void)
+{
+    struct fixture f;
+    struct call c;
+    struct pt_counts before, after;
+    fixture_setup(&f, true);
+    do_init(&f);
+    g_autofree char *p = g_strdup_printf("%s/x", f.dir);
+    g_assert_true(g_file_set_contents(p, "x", 1, NULL));
+
+    pt_get_counts(f.fs, &before);
+    call_build(&f, &c, FUSE_LOOKUP, 1, "x", 2);
+    c.out_iov[0].iov_len = 64; /* entry needs 16 + 128 */
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, -EIO);
+    pt_get_counts(f.fs, &after);
+    /* the lookup that could not be delivered was undone */
+    g_assert_cmpuint(after.inodes, ==, before.inodes);
+    fixture_teardown(&f);
+}
+
+static void test_forget_and_xattr_checks(void)
+{
+    struct fixture f;
+    struct call c;
+    fixture_setup(&f, true);
+    do_init(&f);
+
+    /* FORGET never gets a reply, even when malformed */
+    call_build(&f, &c, FUSE_FORGET, 1, "x", 1);
+    call_run(&f, &c);
+    g_assert_cmpuint(c.written, ==, 0);
+    struct { struct fuse_batch_forget_in in; struct fuse_forget_one one; } bf = {
+        { .count = 1000 }, { 1, 1 } };
+    call_build(&f, &c, FUSE_BATCH_FORGET, 0, &bf, sizeof(bf));
+    call_run(&f, &c);
+    g_assert_cmpuint(c.written, ==, 0);
+    bf.in.count = 1;
+    bf.one.nodeid = 999999; /* unknown ids are ignored */
+    call_build(&f, &c, FUSE_BATCH_FORGET, 0, &bf, sizeof(bf));
+    call_run(&f, &c);
+    g_assert_cmpuint(c.written, ==, 0);
+
+    /* SETXATTR value shorter than its size */
+    struct { struct fuse_setxattr_in in; char rest[32]; } sx = { { .size = 20 }, "user.a\0val" };
+    g_assert_cmpint(simple(&f, FUSE_SETXATTR, 1, &sx, 8 + 10), ==, -EINVAL);
+    /* name unterminated */
+    g_assert_cmpint(simple(&f, FUSE_SETXATTR, 1, &sx, 8 + 6), ==, -EINVAL);
+    /* GETXATTR of a name with no NUL */
+    struct { struct fuse_getxattr_in in; char name[8]; } gx = { { .size = 0 }, "user.aa" };
+    g_assert_cmpint(simple(&f, FUSE_GETXATTR, 1, &gx, sizeof(gx.in) + 7), ==, -EINVAL);
+    fixture_teardown(&f);
+}
+
+static void test_oversized_args(void)
+{
+    struct fixture f;
+    fixture_setup(&f, true);
+    do_init(&f);
+    /* arguments bigger than any request may carry */
+    size_t big = 200 * 1024;
+    g_autofree uint8_t *in = g_malloc0(sizeof(struct fuse_in_header) + big);
+    struct fuse_in_header h = { .len = (uint32_t)(sizeof(h) + big), .opcode = FUSE_SETXATTR,
+                                .unique = 77, .nodeid = 1 };
+    memcpy(in, &h, sizeof(h));
+    struct call c;
+    memset(&c, 0, sizeof(c));
+    c.in_iov[0] = (struct iovec){ in, sizeof(h) + big };
+    c.req.in = c.in_iov;
+    c.req.in_cnt = 1;
+    c.out_iov[0] = (struct iovec){ c.out, sizeof(c.out) };
+    c.req.out = c.out_iov;
+    c.req.out_cnt = 1;
+    c.req.done = on_done;
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, -E2BIG);
+    fixture_teardown(&f);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/fuse/init", test_init);
+    g_test_add_func("/fuse/header_errors", test_header_errors);
+    g_test_add_func("/fuse/name_validation", test_name_validation);
+    g_test_add_func("/fuse/write_read_and_payload_checks", test_write_read_and_payload_checks);
+    g_test_add_func("/fuse/entry_reply_too_small_forgets", test_entry_reply_too_small_forgets);
+    g_test_add_func("/fuse/forget_and_xattr_checks", test_forget_and_xattr_checks);
+    g_test_add_func("/fuse/oversized_args", test_oversized_args);
+    return g_test_run();
+}
