@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables set here are read by the scripts sourcing this
 # Shared by tests/guest/run-guest.sh, tests/guest/prepare-guest.sh,
 # contrib/demo.sh and contrib/run-guest-qemu.sh: where the guest's files
 # live, the daemon and QEMU command lines (built here and nowhere else), and
@@ -117,12 +118,14 @@ vfsg_qemu_argv() {
 	local sock=$1 initrd=$2 cmdline=$3 console=$4 results=$5
 	local -a con
 
+	# shellcheck disable=SC2054 # the commas are QEMU's
 	if [ "$console" = stdio-monitor ]; then
 		con=(-chardev stdio,id=con,mux=on,signal=off -serial chardev:con
 			-mon chardev=con,mode=readline)
 	else
 		con=(-chardev "$console,id=con" -serial chardev:con)
 	fi
+	# shellcheck disable=SC2054 # the commas are QEMU's
 	vfsg_qemu_cmd=(
 		"$VFS_GUEST_QEMU"
 		# Nested KVM hangs on the machines this runs on; TCG works anywhere.

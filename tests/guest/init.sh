@@ -10,9 +10,10 @@
 #   vfs.mnt=DIR        mount point (default: /mnt)         -> $VFS_GUEST_MNT
 #   vfs.results=TTY    where the program's output is copied (default: ttyS1;
 #                      the console, ttyS0, always gets it too)
+#   vfs.mount=1        mount the share before running the program (a check
+#                      normally mounts it itself, to test the mount)
 #   vfs.shell=1        afterwards, a shell on the console; poweroff when it exits
 #
-# The program mounts the share itself (a check may want to test the mount).
 # After it, "# vfs-guest: check NAME exited with status N" goes to both ports:
 # the host runner knows from it that the program ran to its end.
 
@@ -30,8 +31,10 @@ args=
 tag=myfs
 mnt=/mnt
 results=ttyS1
+premount=0
 shell=0
 set -f
+# shellcheck disable=SC2013 # the command line is a list of words
 for word in $(cat /proc/cmdline); do
 	case $word in
 	vfs.check=*) check=${word#*=} ;;
@@ -39,16 +42,22 @@ for word in $(cat /proc/cmdline); do
 	vfs.tag=*) tag=${word#*=} ;;
 	vfs.mnt=*) mnt=${word#*=} ;;
 	vfs.results=*) results=${word#*=} ;;
+	vfs.mount=*) premount=${word#*=} ;;
 	vfs.shell=*) shell=${word#*=} ;;
 	esac
 done
 set +f
 export VFS_GUEST_TAG="$tag" VFS_GUEST_MNT="$mnt" HOME=/root
 mkdir -p "$mnt"
+hostname vfs-guest
 
 while read -r module; do
 	insmod "/lib/modules/$module.ko" || echo "init: insmod $module failed"
 done </lib/modules/load-order
+
+if [ "$premount" = 1 ]; then
+	mount -t virtiofs "$tag" "$mnt" && echo "init: mounted virtio-fs $tag on $mnt"
+fi
 
 out=/dev/$results
 if [ -c "$out" ]; then
@@ -64,14 +73,13 @@ none) ;;
 *)
 	if [ -x "/checks/$check" ]; then
 		echo "init: running /checks/$check $args"
-		set -o pipefail
-		# shellcheck disable=SC2086 # args are split on purpose
-		"/checks/$check" $args 2>&1 | tee "$out"
-		status=$?
-		set +o pipefail
-		echo "# vfs-guest: check $check exited with status $status" | tee "$out"
+		{
+			# shellcheck disable=SC2086 # args are split on purpose
+			"/checks/$check" $args 2>&1
+			echo "# vfs-guest: check $check exited with status $?"
+		} | tee "$out"
 	else
-		echo "Bail out! no program /checks/$check in the guest; there are: $(ls /checks | tr '\n' ' ')" |
+		echo "Bail out! no program /checks/$check in the guest; there are:" /checks/* |
 			tee "$out"
 	fi
 	;;
@@ -79,7 +87,8 @@ esac
 
 if [ "$shell" = 1 ]; then
 	echo "init: starting a shell; leave it (exit or Ctrl-D) to power off"
-	setsid cttyhack sh -l
+	export PS1='guest:\w# '
+	setsid cttyhack sh
 fi
 
 sync

@@ -24,6 +24,7 @@
 set -eu
 set -o pipefail
 
+# shellcheck source=tests/guest/guest-lib.sh
 . "$(dirname "$0")/guest-lib.sh"
 
 initramfs=
@@ -75,8 +76,9 @@ apt_download() {
 fetch_kernel() {
 	local parent tmp meta dep pkg ver kver image m ko
 
-	command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
+	if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
 		vfsg_die "apt-get and dpkg-deb are needed to fetch the guest kernel (or set VFS_GUEST_KERNEL)"
+	fi
 	parent=$(dirname "$VFS_GUEST_KERNEL_CACHE")
 	mkdir -p "$parent"
 	tmp=$(mktemp -d "$parent/.kernel-fetch.XXXXXX")

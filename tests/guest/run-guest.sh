@@ -36,6 +36,7 @@
 set -eu
 set -o pipefail
 
+# shellcheck source=tests/guest/guest-lib.sh
 . "$(dirname "$0")/guest-lib.sh"
 
 check=foundation
@@ -77,7 +78,9 @@ daemon_bin=${vfsg_daemon_cmd[0]}
 if [ "${daemon_bin#*/}" = "$daemon_bin" ]; then
 	daemon_bin=$(command -v "$daemon_bin" || echo "$daemon_bin")
 fi
-[ -x "$daemon_bin" ] && [ -f "$daemon_bin" ] || skip "no daemon binary at $daemon_bin (set VFS_DAEMON or --daemon)"
+if [ ! -f "$daemon_bin" ] || [ ! -x "$daemon_bin" ]; then
+	skip "no daemon binary at $daemon_bin (set VFS_DAEMON or --daemon)"
+fi
 command -v "$VFS_GUEST_QEMU" >/dev/null || skip "$VFS_GUEST_QEMU not found: install qemu-system-x86"
 [ "$(id -u)" = 0 ] || skip "needs root: the daemon must serve chown and other users' files"
 [ -e "$vfsg_dir/checks/$check.c" ] || [ -e "$vfsg_dir/checks/$check.sh" ] || [ -d "$vfsg_dir/checks/$check" ] ||
@@ -252,7 +255,7 @@ while vfsg_alive "$qemu_pid"; do
 		note "the daemon exited while the guest was running"
 	fi
 	if [ -n "$daemon_died_at" ] && [ $((SECONDS - daemon_died_at)) -ge 10 ]; then
-		guest_end=daemon-died
+		guest_end='daemon-died'
 		break
 	fi
 	sleep 0.2

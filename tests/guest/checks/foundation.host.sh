@@ -11,15 +11,8 @@
 # foundation.c: change the two files together.
 set -eu
 
-here=$(cd "$(dirname "$0")" && pwd)
-# The runner copies this script next to the helpers; in the source tree they
-# live in ../lib.
-for lib in "$here/host-tap.sh" "$here/../lib/host-tap.sh"; do
-	if [ -f "$lib" ]; then
-		. "$lib"
-		break
-	fi
-done
+# shellcheck source=tests/guest/lib/host-tap.sh
+. "$(dirname "$0")/../lib/host-tap.sh"
 
 setup() {
 	local h=$1/host
