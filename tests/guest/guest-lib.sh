@@ -21,6 +21,8 @@
 #   VFS_GUEST_TAG           virtio-fs tag (default: myfs)
 #   VFS_GUEST_MNT           mount point in the guest (default: /mnt)
 #   VFS_GUEST_APPEND        extra kernel command line words
+#   VFS_GUEST_RUN_PARENT    where run folders (socket, logs, shared folder)
+#                           are made (default: $TMPDIR or /tmp)
 
 vfsg_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 vfsg_top=$(cd "$vfsg_dir/../.." && pwd)

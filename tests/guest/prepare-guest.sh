@@ -17,6 +17,8 @@
 #   NAME.sh      a busybox sh script                       -> /checks/NAME
 #   NAME.host.sh the host side of NAME: not in the guest (run-guest.sh runs it)
 # --add FILE adds one more program by the same rules (used by contrib/demo.sh).
+# VFS_GUEST_CC is the compiler (default gcc), VFS_GUEST_BUSYBOX a static
+# busybox (default: the one on PATH).
 # The kernel command line word vfs.check=NAME picks the program to run.
 #
 # Written to $VFS_GUEST_OUT: programs/ (the compiled checks) and
@@ -112,8 +114,11 @@ fetch_kernel() {
 		esac
 	done
 	printf '%s %s\n' "$pkg" "$ver" >"$tmp/cache/version"
-	rm -rf "$VFS_GUEST_KERNEL_CACHE"
-	mv "$tmp/cache" "$VFS_GUEST_KERNEL_CACHE"
+	# Another run may have filled the cache meanwhile; a complete one stays.
+	if [ "$refresh" = 1 ] || ! cache_complete; then
+		rm -rf "$VFS_GUEST_KERNEL_CACHE"
+		mv "$tmp/cache" "$VFS_GUEST_KERNEL_CACHE"
+	fi
 	rm -rf "$tmp"
 	trap - EXIT
 }
@@ -137,16 +142,18 @@ build_program() {
 	esac
 	out=$VFS_GUEST_OUT/programs/$name
 	mkdir -p "$VFS_GUEST_OUT/programs"
+	# Written under a name of this process, then renamed: two runs may
+	# prepare at once.
 	if [ "${src%.sh}" != "$src" ]; then
-		cp "$src" "$out.tmp"
-		chmod 755 "$out.tmp"
-		mv "$out.tmp" "$out"
+		cp "$src" "$out.tmp.$$"
+		chmod 755 "$out.tmp.$$"
+		mv "$out.tmp.$$" "$out"
 	elif [ ! -x "$out" ] || [ -n "$(find "$src" "$vfsg_dir/lib" "$0" -newer "$out" -print -quit)" ]; then
 		cc=${VFS_GUEST_CC:-gcc}
 		say "compiling $name"
 		"$cc" -static -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
-			-I"$vfsg_dir/lib" -o "$out.tmp" "${sources[@]}" "$vfsg_dir"/lib/*.c
-		mv "$out.tmp" "$out"
+			-I"$vfsg_dir/lib" -o "$out.tmp.$$" "${sources[@]}" "$vfsg_dir"/lib/*.c
+		mv "$out.tmp.$$" "$out"
 	fi
 	printf '%s\n' "$name"
 }

@@ -131,7 +131,8 @@ relay() {
 			relay_plan=${BASH_REMATCH[1]}
 		elif [[ $line == 'Bail out!'* ]]; then
 			relay_bailed=1
-			emit "not ok" "${prefix}bailed out: ${line#Bail out!}"
+			line=${line#Bail out!}
+			emit "not ok" "${prefix}bailed out: ${line# }"
 		elif [[ $line =~ ^'# vfs-guest: check '.*' exited with status '([0-9]+) ]]; then
 			relay_status=${BASH_REMATCH[1]}
 			note "$prefix${line#\# }"
