@@ -59,6 +59,11 @@ int pt_lookup_in(struct pt_fs *fs, struct pt_inode *dir, const char *name,
 
     uint64_t mnt_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
     bool submount = mnt_id != dir->mnt_id;
+    /* ".." is the parent, not a child: whether it is a mount point has
+     * nothing to do with `dir`; the kernel can tell (Linux >= 5.8). */
+    if (strcmp(name, "..") == 0)
+        submount = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+                   (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
     struct pt_inode *inode;
     r = pt_inode_find_or_add(fs, TAKE_FD(fd), &stx, submount, &inode);
     if (r < 0)

@@ -58,6 +58,24 @@ static uint32_t fopen_flags(const struct pt_fs *fs)
     }
 }
 
+/*
+ * The guest kernel sends OPEN for regular files only: directories get
+ * OPENDIR, and device nodes, fifos and sockets are served by the guest's
+ * own drivers. Anything else is a confused or hostile guest, and opening a
+ * host fifo could block this thread for good, a device could reach host
+ * hardware.
+ */
+static int open_check_type(const struct pt_inode *inode)
+{
+    if (S_ISREG(inode->type))
+        return 0;
+    if (S_ISDIR(inode->type))
+        return -EISDIR;
+    if (S_ISLNK(inode->type))
+        return -ELOOP;
+    return -ENXIO;
+}
+
 int pt_open(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_t flags,
             uint64_t *fh, uint32_t *open_flags)
 {
@@ -67,7 +85,9 @@ int pt_open(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_
     struct pt_inode *inode = pt_inode_get(fs, nodeid);
     if (!inode)
         return -EBADF;
-    int r = pt_inode_reopen(fs, inode, hflags);
+    int r = open_check_type(inode);
+    if (r == 0)
+        r = pt_inode_reopen(fs, inode, hflags);
     pt_inode_unref(fs, inode);
     if (r < 0)
         return r;

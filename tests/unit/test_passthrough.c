@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <glib.h>
+#include <linux/capability.h>
 #include <linux/fuse.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1142,6 +1143,74 @@ static void test_open_flags(struct fx *f, gconstpointer data)
     }
 }
 
+static void test_open_types(struct fx *f, gconstpointer data)
+{
+    uint64_t fh;
+    uint32_t oflags;
+
+    g_assert_cmpint(mkfifoat(f->dfd, "fifo", 0666), ==, 0);
+    g_assert_cmpint(mkdirat(f->dfd, "d", 0755), ==, 0);
+    uint64_t fifo = lookup_ok(f, PT_ROOT_ID, "fifo");
+    uint64_t d = lookup_ok(f, PT_ROOT_ID, "d");
+    /* Would block forever on the host if it were opened. */
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, fifo, O_RDONLY, &fh, &oflags), ==, -ENXIO);
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, d, O_RDONLY, &fh, &oflags), ==, -EISDIR);
+    g_assert_cmpint(pt_opendir(f->fs, &root_ctx, fifo, 0, &fh, &oflags), ==, -ENOTDIR);
+    g_assert_cmpuint(counts_handles(f), ==, 0);
+    if (geteuid() == 0) {
+        struct pt_entry e;
+        g_assert_cmpint(pt_mknod(f->fs, &root_ctx, PT_ROOT_ID, "null", S_IFCHR | 0666,
+                                 makedev(1, 3), 0, &e), ==, 0);
+        g_assert_true(S_ISCHR(e.attr.st.st_mode));
+        g_assert_cmpuint(e.attr.st.st_rdev, ==, makedev(1, 3));
+        g_assert_cmpint(pt_open(f->fs, &root_ctx, e.nodeid, O_RDWR, &fh, &oflags), ==, -ENXIO);
+    }
+}
+
+/* LINK when the daemon lacks CAP_DAC_READ_SEARCH: capabilities are per
+ * thread in the kernel, so one thread can drop it for the test. */
+struct link_nocap {
+    struct fx *f;
+    uint64_t nodeid;
+    int dropped;
+    int result;
+    struct pt_entry e;
+};
+
+static void *link_nocap_thread(void *arg)
+{
+    struct link_nocap *ln = arg;
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+    struct __user_cap_data_struct data[2];
+    ln->dropped = (int)syscall(SYS_capget, &hdr, data);
+    if (ln->dropped == 0) {
+        data[CAP_DAC_READ_SEARCH / 32].effective &= ~(1u << (CAP_DAC_READ_SEARCH % 32));
+        ln->dropped = (int)syscall(SYS_capset, &hdr, data);
+    }
+    if (ln->dropped == 0)
+        ln->result = pt_link(ln->f->fs, &root_ctx, ln->nodeid, PT_ROOT_ID, "nocap", &ln->e);
+    return NULL;
+}
+
+static void test_link_without_cap(struct fx *f, gconstpointer data)
+{
+    if (!is_root())
+        return;
+    host_write(f, "a", "x");
+    struct link_nocap ln = { .f = f, .nodeid = lookup_ok(f, PT_ROOT_ID, "a") };
+    /* Check the premise: without the capability AT_EMPTY_PATH is refused. */
+    pthread_t t;
+    g_assert_cmpint(pthread_create(&t, NULL, link_nocap_thread, &ln), ==, 0);
+    pthread_join(t, NULL);
+    g_assert_cmpint(ln.dropped, ==, 0);
+    g_assert_cmpint(ln.result, ==, 0);
+    g_assert_cmpuint(ln.e.nodeid, ==, ln.nodeid);
+    struct stat st;
+    host_stat(f, "nocap", &st);
+    g_assert_cmpuint(st.st_nlink, ==, 2);
+    g_assert_false(S_ISLNK(st.st_mode));
+}
+
 /* ---- xattrs ------------------------------------------------------------ */
 
 static void test_xattr(struct fx *f, gconstpointer data)
@@ -1391,6 +1460,12 @@ static void test_submounts(struct fx *f, gconstpointer data)
     g_assert_cmpuint(c.attr.flags, ==, 0);
     g_assert_cmpint(pt_lookup(f->fs, &root_ctx, m, "..", &e), ==, 0);
     g_assert_cmpuint(e.nodeid, ==, PT_ROOT_ID);
+    /* Reached through "..", the mount point is still flagged. */
+    pt_forget(f->fs, m, 2);
+    g_assert_cmpint(pt_getattr(f->fs, &root_ctx, m, false, 0, &a), ==, -EBADF);
+    g_assert_cmpint(pt_lookup(f->fs, &root_ctx, c.nodeid, "..", &e), ==, 0);
+    g_assert_cmpuint(e.nodeid, !=, m);
+    g_assert_cmpuint(e.attr.flags & PT_ATTR_SUBMOUNT, ==, PT_ATTR_SUBMOUNT);
 
     f->cfg.announce_submounts = false;
     fx_reopen(f);
@@ -1633,6 +1708,8 @@ int main(int argc, char **argv)
     ADD("file-ops", test_file_ops);
     ADD("cache-modes", test_cache_modes);
     ADD("open-flags", test_open_flags);
+    ADD("open-types", test_open_types);
+    ADD("link-without-cap", test_link_without_cap);
     ADD("xattr", test_xattr);
     ADD("readonly", test_readonly);
     ADD("destroy", test_destroy);
