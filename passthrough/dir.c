@@ -122,7 +122,7 @@ static int readdir_locked(struct pt_fs *fs, int fd, struct pt_dir *d, struct pt_
             .entry = NULL,
         };
         struct pt_entry e;
-        bool looked_up = false;
+        uint64_t looked_up = 0; /* nodeid that gained a lookup for this entry */
 
         if (dirinode) {
             if (is_dot_or_dotdot(de->d_name)) {
@@ -139,7 +139,7 @@ static int readdir_locked(struct pt_fs *fs, int fd, struct pt_dir *d, struct pt_
                 }
                 if (r < 0)
                     return emitted ? 0 : r;
-                looked_up = true;
+                looked_up = e.nodeid;
             }
             ent.entry = &e;
         }
@@ -147,7 +147,7 @@ static int readdir_locked(struct pt_fs *fs, int fd, struct pt_dir *d, struct pt_
         if (!emit(cookie, &ent)) {
             /* The reply is full; the guest never sees this entry. */
             if (looked_up)
-                pt_forget(fs, e.nodeid, 1);
+                pt_forget(fs, looked_up, 1);
             return 0;
         }
         emitted = true;

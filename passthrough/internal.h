@@ -153,7 +153,8 @@ struct pt_fs {
 
 int pt_inodes_init(struct pt_fs *fs);
 void pt_inodes_done(struct pt_fs *fs);
-/* The inode named by nodeid with a reference, or NULL. Lock-free. */
+/* The inode named by nodeid with a reference, or NULL (unknown, stale).
+ * Lock-free. The inode belongs to the table: drop it with pt_inode_unref(). */
 struct pt_inode *pt_inode_get(struct pt_fs *fs, uint64_t nodeid);
 void pt_inode_ref(struct pt_inode *inode);
 /* Drops a reference; the last one removes the inode and closes its fd.
@@ -161,7 +162,8 @@ void pt_inode_ref(struct pt_inode *inode);
 void pt_inode_unref(struct pt_fs *fs, struct pt_inode *inode);
 /*
  * Finds the inode for (stx dev, ino, mnt id) or adds one owning `fd`.
- * Consumes fd either way. *out comes with a reference (not a lookup).
+ * Consumes fd either way. *out belongs to the table and comes with a
+ * reference (not a lookup) for the caller to drop.
  */
 int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
                          bool submount, struct pt_inode **out);
