@@ -18,6 +18,11 @@
  *
  * Symlinks are never followed on the host side; ".." from the shared
  * directory's root stays at the root.
+ *
+ * Host requirements: /proc must be mounted at /proc (inodes are re-opened
+ * through /proc/self/fd; xattrs of symlinks and special files go through
+ * "/proc/self/fd/N" paths). Creating calls switch the thread's fs uid/gid
+ * only when the daemon runs as root; otherwise files belong to the daemon.
  */
 #ifndef PASSTHROUGH_PASSTHROUGH_H
 #define PASSTHROUGH_PASSTHROUGH_H
@@ -74,7 +79,7 @@ struct pt_attr {
 
 struct pt_entry {
     uint64_t nodeid;          /* 0: negative entry (only where documented) */
-    uint64_t generation;
+    uint64_t generation;      /* always 0: the nodeid itself is never reused */
     uint64_t entry_timeout_ns;
     struct pt_attr attr;
 };
@@ -84,21 +89,27 @@ struct pt_fs;
 /*
  * Opens the shared directory and sets up the tables. *out is owned by the
  * caller and released with pt_fs_free(). Fails with -ENOENT/-ENOTDIR/-EACCES
- * when the directory is unusable.
+ * when the directory is unusable, -EINVAL without a config or shared_dir.
+ * Sets the process umask to 0: the guest's umask is the one that applies
+ * (there is no per-thread umask).
  */
 int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out);
 /* Frees everything; no request may be in flight. Accepts NULL. */
 void pt_fs_free(struct pt_fs *fs);
 
-/* FUSE INIT: records the negotiated capabilities. */
+/* FUSE INIT: records the negotiated capabilities. Call it while no other
+ * request is in flight (INIT is the first request of a session). */
 void pt_init(struct pt_fs *fs, const struct pt_init_caps *caps);
-/* FUSE DESTROY (or a new INIT): drops every inode but the root, closes every handle. */
+/* FUSE DESTROY (or a new INIT): drops every inode but the root, closes every
+ * handle. A handle still held through pt_file_get() keeps its fd until
+ * pt_file_put(). */
 void pt_destroy(struct pt_fs *fs);
 
 /* Statistics for tests and the live statistics dump. */
 struct pt_counts {
     uint64_t inodes;          /* inodes in the table, root included */
-    uint64_t handles;         /* open file and directory handles */
+    uint64_t handles;         /* open file and directory handles (including
+                               * released ones still held by pt_file_get()) */
 };
 void pt_get_counts(struct pt_fs *fs, struct pt_counts *out);
 
@@ -114,7 +125,13 @@ void pt_forget(struct pt_fs *fs, uint64_t nodeid, uint64_t nlookup);
 int pt_getattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
                bool has_fh, uint64_t fh, struct pt_attr *out);
 
-/* SETATTR: `valid` holds FATTR_* bits from <linux/fuse.h>; FATTR_FH selects fh. */
+/*
+ * SETATTR: `valid` holds FATTR_* bits from <linux/fuse.h>; FATTR_FH selects fh.
+ * Applied in the order mode, uid/gid, size, times; an error stops there.
+ * FATTR_KILL_SUIDGID clears S_ISUID (and S_ISGID with group exec) after a
+ * size or owner change. On a symlink, uid/gid and times change the link
+ * itself and a mode gives -EOPNOTSUPP. On success *out holds the new attrs.
+ */
 struct pt_setattr {
     uint32_t valid;
     uint64_t fh;
@@ -129,11 +146,17 @@ struct pt_setattr {
 int pt_setattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
                const struct pt_setattr *in, struct pt_attr *out);
 
-/* READLINK: copies at most size bytes (no NUL), returns the length. */
+/* READLINK: copies at most size bytes (no NUL), returns the length.
+ * -EINVAL when the inode is not a symlink. */
 int pt_readlink(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
                 char *buf, size_t size);
 
-/* Creating calls run with the caller's uid/gid as the host fs credentials. */
+/*
+ * Creating calls run with the caller's uid/gid as the host fs credentials.
+ * With caps.dont_mask, umask is applied to mode here; otherwise it is
+ * ignored (the guest kernel already applied it). On success `out` has one
+ * lookup; LINK's entry is the existing inode (same nodeid) with one more.
+ */
 int pt_mknod(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name,
              uint32_t mode, uint32_t rdev, uint32_t umask, struct pt_entry *out);
 int pt_mkdir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name,
@@ -150,7 +173,16 @@ int pt_rename(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t olddir, const
 
 /* --- open files --------------------------------------------------------- */
 
-/* FOPEN_* bits (from <linux/fuse.h>) chosen by the cache mode. */
+/*
+ * OPEN/CREATE: *open_flags gets the FOPEN_* bits (from <linux/fuse.h>) chosen
+ * by the cache mode. OPEN serves regular files only (-EISDIR, -ELOOP for a
+ * symlink, -ENXIO for special files: the guest serves those itself). O_CREAT,
+ * O_EXCL (except for CREATE), O_NOCTTY, O_ASYNC, O_PATH, O_TMPFILE and
+ * O_DIRECTORY are dropped from flags; O_DIRECT too unless
+ * cfg.allow_direct_io. With caps.writeback, O_WRONLY becomes O_RDWR and
+ * O_APPEND is dropped. CREATE's entry has one lookup; if its
+ * reply cannot be delivered the caller forgets it and releases fh.
+ */
 int pt_open(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_t flags,
             uint64_t *fh, uint32_t *open_flags);
 int pt_create(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name,
@@ -166,8 +198,10 @@ ssize_t pt_write(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64
 
 /*
  * For executors that submit I/O asynchronously: takes a reference on an open
- * file handle (NULL if fh is unknown) so its fd stays valid until
- * pt_file_put(), even if RELEASE arrives meanwhile.
+ * file (or directory) handle, NULL if fh is unknown or already released, so
+ * its fd stays valid until pt_file_put(), even if RELEASE arrives meanwhile.
+ * The handle is owned by the fs; pt_file_fd()'s fd must not be closed.
+ * pt_file_put() accepts NULL.
  */
 struct pt_file;
 struct pt_file *pt_file_get(struct pt_fs *fs, uint64_t fh);
@@ -182,6 +216,8 @@ int pt_fsync(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64
              bool datasync);
 int pt_fallocate(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
                  uint32_t mode, uint64_t offset, uint64_t length);
+/* LSEEK: SEEK_SET, SEEK_END, SEEK_DATA, SEEK_HOLE on a file handle (SEEK_CUR
+ * and directory handles give -EINVAL). */
 int pt_lseek(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
              uint64_t offset, uint32_t whence, uint64_t *result);
 ssize_t pt_copy_file_range(struct pt_fs *fs, const struct pt_ctx *ctx,
@@ -204,13 +240,17 @@ struct pt_dirent {
     uint64_t next_off;        /* offset to resume after this entry */
     const struct pt_entry *entry; /* READDIRPLUS only; nodeid 0 for "." and ".." */
 };
-/* Returns 1 when the entry was stored, 0 when the reply is full (stop). */
+/* Returns 1 when the entry was stored, 0 when the reply is full (stop).
+ * Called with the directory handle's lock held: it must not call
+ * pt_readdir() on the same fh. */
 typedef int pt_dirent_fn(void *cookie, const struct pt_dirent *d);
 /*
  * READDIR / READDIRPLUS from `offset` (0 = start, else a next_off seen
  * before). For plus, each emitted entry with a nodeid gained one lookup; an
  * entry the callback refused did not. Errors after the first entry end the
- * listing early and are not reported.
+ * listing early and are not reported. Returns 0 with nothing emitted at the
+ * end of the directory. An entry removed between the host listing and its
+ * READDIRPLUS lookup is left out.
  */
 int pt_readdir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
                uint64_t offset, bool plus, pt_dirent_fn *emit, void *cookie);
@@ -218,10 +258,16 @@ int pt_readdir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint
 /* --- everything else --------------------------------------------------- */
 
 int pt_statfs(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, struct statvfs *out);
+/* ACCESS: the host kernel checks mask (R_OK|W_OK|X_OK, 0 = exists) with the
+ * caller's uid/gid as fs ids (mode bits and ACLs); -EROFS for W_OK when
+ * readonly. */
 int pt_access(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_t mask);
+/* SYNCFS: syncs the filesystem holding nodeid (the root's for special files). */
 int pt_syncfs(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid);
 
-/* Xattr ops return -ENOSYS unless cfg.xattr. size 0 asks for the needed size. */
+/* Xattr ops return -ENOSYS unless cfg.xattr. size 0 asks for the needed size;
+ * a non-zero size that is too small gives -ERANGE. A symlink's own xattrs are
+ * used, never its target's. setxattr_flags: FUSE_SETXATTR_ACL_KILL_SGID. */
 ssize_t pt_getxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
                     const char *name, void *buf, size_t size);
 ssize_t pt_listxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,

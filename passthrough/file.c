@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Open files: OPEN, CREATE, READ, WRITE, FLUSH, RELEASE, FSYNC, FALLOCATE,
+ * LSEEK, COPY_FILE_RANGE, and the cache-mode policy for opens.
+ *
+ * READ and WRITE go straight between the guest's buffers (the iovecs) and
+ * the file: no bounce buffer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fuse.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "passthrough/internal.h"
+
+/* Flags a guest open may carry through to the host. O_CREAT/O_EXCL only for
+ * CREATE; O_ASYNC would send us the guest's signals; O_PATH, O_TMPFILE,
+ * O_NOFOLLOW (we never follow anyway) and O_CLOEXEC are ours to choose. */
+#define OPEN_PASS_FLAGS (O_ACCMODE | O_APPEND | O_TRUNC | O_DIRECT | O_DSYNC | O_SYNC | \
+                         O_NOATIME | O_NONBLOCK | O_LARGEFILE)
+
+/* Host open flags for a guest's; -EINVAL/-EROFS when they cannot be served. */
+static int host_open_flags(const struct pt_fs *fs, uint32_t guest_flags, bool creating)
+{
+    int flags = (int)(guest_flags & (uint32_t)(OPEN_PASS_FLAGS | (creating ? O_EXCL : 0)));
+    int acc = flags & O_ACCMODE;
+
+    if (acc == O_ACCMODE)
+        return -EINVAL;
+    if (fs->readonly && (acc != O_RDONLY || (flags & O_TRUNC) || creating))
+        return -EROFS;
+    if (!fs->allow_direct_io)
+        flags &= ~O_DIRECT;
+    if (fs->caps.writeback) {
+        /* The guest page cache fills partial pages by reading, even
+         * through a write-only open, and computes append offsets itself. */
+        if (acc == O_WRONLY)
+            flags = (flags & ~O_ACCMODE) | O_RDWR;
+        flags &= ~O_APPEND;
+    }
+    return flags | O_CLOEXEC;
+}
+
+static uint32_t fopen_flags(const struct pt_fs *fs)
+{
+    switch (fs->cache) {
+    case PT_CACHE_NEVER:
+    case PT_CACHE_METADATA:
+        return FOPEN_DIRECT_IO;
+    case PT_CACHE_ALWAYS:
+        return FOPEN_KEEP_CACHE;
+    case PT_CACHE_AUTO:
+    default:
+        return 0;
+    }
+}
+
+/*
+ * The guest kernel sends OPEN for regular files only: directories get
+ * OPENDIR, and device nodes, fifos and sockets are served by the guest's
+ * own drivers. Anything else is a confused or hostile guest, and opening a
+ * host fifo could block this thread for good, a device could reach host
+ * hardware.
+ */
+static int open_check_type(const struct pt_inode *inode)
+{
+    if (S_ISREG(inode->type))
+        return 0;
+    if (S_ISDIR(inode->type))
+        return -EISDIR;
+    if (S_ISLNK(inode->type))
+        return -ELOOP;
+    return -ENXIO;
+}
+
+int pt_open(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_t flags,
+            uint64_t *fh, uint32_t *open_flags)
+{
+    int hflags = host_open_flags(fs, flags, false);
+    if (hflags < 0)
+        return hflags;
+    struct pt_inode *inode = pt_inode_get(fs, nodeid);
+    if (!inode)
+        return -EBADF;
+    int r = open_check_type(inode);
+    if (r == 0)
+        r = pt_inode_reopen(fs, inode, hflags);
+    pt_inode_unref(fs, inode);
+    if (r < 0)
+        return r;
+    r = pt_file_add(fs, r, NULL, fh);
+    if (r < 0)
+        return r;
+    *open_flags = fopen_flags(fs);
+    return 0;
+}
+
+static int create_in(struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_inode *dir,
+                     const char *name, mode_t mode, int hflags, struct pt_entry *entry,
+                     uint64_t *fh)
+{
+    if (!S_ISDIR(dir->type))
+        return -ENOTDIR;
+    struct pt_creds creds;
+    int r = pt_creds_enter(fs, ctx, &creds);
+    if (r < 0)
+        return r;
+    int fd = openat(dir->fd, name, hflags | O_CREAT | O_NOFOLLOW, mode);
+    if (fd < 0)
+        r = neg_errno();
+    pt_creds_leave(&creds);
+    if (fd < 0)
+        return r;
+
+    r = pt_lookup_in(fs, dir, name, entry);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    r = pt_file_add(fs, fd, NULL, fh);
+    if (r < 0) {
+        /* The guest will not see the entry: take its lookup back. */
+        pt_forget(fs, entry->nodeid, 1);
+        return r;
+    }
+    return 0;
+}
+
+int pt_create(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name,
+              uint32_t mode, uint32_t flags, uint32_t umask, struct pt_entry *entry,
+              uint64_t *fh, uint32_t *open_flags)
+{
+    if (fs->readonly)
+        return -EROFS;
+    if (!pt_name_ok(name, false))
+        return -EINVAL;
+    int hflags = host_open_flags(fs, flags, true);
+    if (hflags < 0)
+        return hflags;
+    if (fs->caps.dont_mask)
+        mode &= ~umask;
+    struct pt_inode *dir = pt_inode_get(fs, parent);
+    if (!dir)
+        return -EBADF;
+    int r = create_in(fs, ctx, dir, name, (mode_t)(mode & 07777), hflags, entry, fh);
+    pt_inode_unref(fs, dir);
+    if (r < 0)
+        return r;
+    *open_flags = fopen_flags(fs);
+    return 0;
+}
+
+static bool io_args_ok(uint64_t offset, unsigned iovcnt)
+{
+    return offset <= INT64_MAX && iovcnt <= IOV_MAX;
+}
+
+ssize_t pt_read(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64_t offset,
+                const struct iovec *iov, unsigned iovcnt)
+{
+    if (!io_args_ok(offset, iovcnt))
+        return -EINVAL;
+    struct pt_file *f = pt_file_get(fs, fh);
+    if (!f)
+        return -EBADF;
+    ssize_t n = preadv(f->fd, iov, (int)iovcnt, (off_t)offset);
+    if (n < 0)
+        n = neg_errno();
+    pt_file_put(fs, f);
+    return n;
+}
+
+/* FUSE_WRITE_KILL_SUIDGID: see pt_mode_without_suidgid(). */
+static int kill_suidgid_fd(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return neg_errno();
+    mode_t mode = st.st_mode & 07777;
+    if (!S_ISREG(st.st_mode) || pt_mode_without_suidgid(mode) == mode)
+        return 0;
+    return fchmod(fd, pt_mode_without_suidgid(mode)) < 0 ? neg_errno() : 0;
+}
+
+ssize_t pt_write(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64_t offset,
+                 const struct iovec *iov, unsigned iovcnt, uint32_t write_flags)
+{
+    if (fs->readonly)
+        return -EROFS;
+    if (!io_args_ok(offset, iovcnt))
+        return -EINVAL;
+    struct pt_file *f = pt_file_get(fs, fh);
+    if (!f)
+        return -EBADF;
+    ssize_t n = 0;
+    if (write_flags & FUSE_WRITE_KILL_SUIDGID)
+        n = kill_suidgid_fd(f->fd);
+    if (n == 0) {
+        n = pwritev(f->fd, iov, (int)iovcnt, (off_t)offset);
+        if (n < 0)
+            n = neg_errno();
+    }
+    pt_file_put(fs, f);
+    return n;
+}
+
+int pt_flush(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+             uint64_t lock_owner)
+{
+    struct pt_file *f = pt_file_get(fs, fh);
+    if (!f)
+        return -EBADF;
+    /* The guest closed one of its fds: closing a duplicate of ours drops
+     * the POSIX locks and reports errors the way close() would, while the
+     * handle stays open until RELEASE. */
+    int r = 0;
+    int dupfd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+    if (dupfd < 0)
+        r = neg_errno();
+    else if (close(dupfd) < 0 && errno != EINTR)
+        r = neg_errno();
+    pt_file_put(fs, f);
+    return r;
+}
+
+int pt_release(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+               uint32_t flags, uint32_t release_flags, uint64_t lock_owner)
+{
+    return pt_file_close(fs, fh);
+}
+
+int pt_fsync(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+             bool datasync)
+{
+    struct pt_file *f = pt_file_get(fs, fh);
+    if (!f)
+        return -EBADF;
+    int r = (datasync ? fdatasync(f->fd) : fsync(f->fd)) < 0 ? neg_errno() : 0;
+    pt_file_put(fs, f);
+    return r;
+}
+
+int pt_fallocate(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+                 uint32_t mode, uint64_t offset, uint64_t length)
+{
+    if (fs->readonly)
+        return -EROFS;
+    if (offset > INT64_MAX || length > INT64_MAX)
+        return -EINVAL;
+    struct pt_file *f = pt_file_get(fs, fh);
+    if (!f)
+        return -EBADF;
+    int r = fallocate(f->fd, (int)mode, (off_t)offset, (off_t)length) < 0 ? neg_errno() : 0;
+    pt_file_put(fs, f);
+    return r;
+}
+
+int pt_lseek(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+             uint64_t offset, uint32_t whence, uint64_t *result)
+{
+    if (offset > INT64_MAX)
+        return -EINVAL;
+    /* SEEK_CUR means nothing here: the fd's position is not the guest's. */
+    if (whence != SEEK_SET && whence != SEEK_END && whence != SEEK_DATA && whence != SEEK_HOLE)
+        return -EINVAL;
+    struct pt_file *f = pt_file_get(fs, fh);
+    if (!f)
+        return -EBADF;
+    int r = 0;
+    if (f->dir) {
+        r = -EINVAL; /* a directory's position belongs to its READDIR stream */
+    } else {
+        off_t pos = lseek(f->fd, (off_t)offset, (int)whence);
+        if (pos < 0)
+            r = neg_errno();
+        else
+            *result = (uint64_t)pos;
+    }
+    pt_file_put(fs, f);
+    return r;
+}
+
+ssize_t pt_copy_file_range(struct pt_fs *fs, const struct pt_ctx *ctx,
+                           uint64_t fh_in, uint64_t off_in, uint64_t fh_out, uint64_t off_out,
+                           uint64_t len, uint64_t flags)
+{
+    if (fs->readonly)
+        return -EROFS;
+    if (off_in > INT64_MAX || off_out > INT64_MAX || flags > UINT_MAX)
+        return -EINVAL;
+    if (len > SSIZE_MAX)
+        len = SSIZE_MAX;
+    struct pt_file *in = pt_file_get(fs, fh_in);
+    if (!in)
+        return -EBADF;
+    struct pt_file *out = pt_file_get(fs, fh_out);
+    ssize_t n;
+    if (!out) {
+        n = -EBADF;
+    } else {
+        loff_t oi = (loff_t)off_in, oo = (loff_t)off_out;
+        n = copy_file_range(in->fd, &oi, out->fd, &oo, (size_t)len, (unsigned)flags);
+        if (n < 0)
+            n = neg_errno();
+    }
+    pt_file_put(fs, out);
+    pt_file_put(fs, in);
+    return n;
+}

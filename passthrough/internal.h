@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private declarations of the passthrough filesystem, shared by its files.
+ *
+ * Lock order (outer first); every lock is taken for a short, bounded time:
+ *
+ *   pt_dir.lock            (one directory handle's stream, held across a
+ *                           READDIR, including the lookups of READDIRPLUS)
+ *     -> pt_fs.inode_lock  (the inode hash; write side also for an inode's
+ *                           last unref, so a hash find never sees a dying
+ *                           inode)
+ *       -> pt_idtable.lock (a table's free list and growth)
+ *
+ * Nothing is called back into with a table lock held. The hot path
+ * (nodeid -> inode, fh -> handle) takes no lock at all: see idtable.c.
+ */
+#ifndef PASSTHROUGH_INTERNAL_H
+#define PASSTHROUGH_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "passthrough/passthrough.h"
+
+/* ---- generation-tagged slot tables (idtable.c) ------------------------- */
+
+/*
+ * An id is (generation << 32 | index). Index 0 is never handed out, so id 0
+ * is always invalid; the first slot allocated from a table is index 1 with
+ * generation 0, i.e. id 1 (the root in the inode table).
+ *
+ * Slots live in chunks that are never moved or freed before the table is,
+ * so a slot may be read at any time; whether it holds a live object is told
+ * by its state word alone.
+ */
+#define PT_ID_CHUNK_SHIFT 10u
+#define PT_ID_CHUNK_SLOTS (1u << PT_ID_CHUNK_SHIFT)
+#define PT_ID_MAX_CHUNKS  16384u /* 16M slots per table */
+
+struct pt_slot {
+    /* generation << 32 | refcount; atomic. refcount 0 means free or dying:
+     * no new reference can be taken, by id or otherwise. */
+    _Atomic uint64_t state;
+    uint32_t index;     /* immutable once the chunk exists */
+    uint32_t next_free; /* pt_idtable.lock; meaningful only while free */
+};
+
+struct pt_idtable {
+    size_t elem_size;           /* immutable; elements begin with struct pt_slot */
+    _Atomic(char *) *chunks;    /* PT_ID_MAX_CHUNKS entries, each published once
+                                 * (release) under lock, read without it */
+    pthread_mutex_t lock;       /* free list and growth; innermost lock */
+    _Atomic uint32_t nslots;    /* slots created so far (index 0 included);
+                                 * written under lock, read without it */
+    uint32_t free_head;         /* lock: first free index, 0 for none */
+    _Atomic uint64_t live;      /* allocated and not yet freed; atomic */
+};
+
+int pt_idtable_init(struct pt_idtable *t, size_t elem_size);
+/* Frees the chunks; the caller has torn down every element. */
+void pt_idtable_done(struct pt_idtable *t);
+/*
+ * Takes a free slot. It comes back with refcount 0, unreachable by id until
+ * pt_slot_publish(). Returns -ENFILE when the table is full, -ENOMEM.
+ * The slot is owned by the table; the caller has it until pt_idtable_free().
+ */
+int pt_idtable_alloc(struct pt_idtable *t, struct pt_slot **out);
+/* Makes an initialised slot reachable by id, holding one reference. */
+void pt_slot_publish(struct pt_slot *s);
+/* Returns a slot that has dropped its last reference to the free list and
+ * bumps its generation so every id that named it goes stale. */
+void pt_idtable_free(struct pt_idtable *t, struct pt_slot *s);
+/* The slot named by id with one more reference, or NULL (unknown, stale,
+ * dying). Lock-free. The slot is owned by the table; drop the reference. */
+struct pt_slot *pt_idtable_get(struct pt_idtable *t, uint64_t id);
+/* The slot at index whatever its state, or NULL beyond the table: for walks. */
+struct pt_slot *pt_idtable_at(struct pt_idtable *t, uint32_t index);
+uint32_t pt_idtable_size(struct pt_idtable *t);
+
+uint64_t pt_slot_id(const struct pt_slot *s);
+/* Adds a reference if the slot is live (refcount > 0). */
+bool pt_slot_tryref(struct pt_slot *s);
+/* Adds a reference; the caller already holds one. */
+void pt_slot_ref(struct pt_slot *s);
+/* Drops a reference unless it is the last one; false (and nothing done)
+ * when it is. */
+bool pt_slot_unref_unless_last(struct pt_slot *s);
+/* Drops a reference; true when it was the last one. */
+bool pt_slot_unref(struct pt_slot *s);
+
+/* ---- inodes (inode.c) --------------------------------------------------- */
+
+struct pt_inode {
+    struct pt_slot slot;      /* first: the table's element header */
+    /* Set before publish, immutable while the inode is live: */
+    int fd;                   /* O_PATH | O_NOFOLLOW */
+    mode_t type;              /* S_IFMT bits */
+    dev_t dev;
+    ino_t ino;
+    uint64_t mnt_id;
+    bool submount;            /* mount id differs from the parent's at first lookup */
+    _Atomic uint64_t nlookup; /* the guest's references; atomic */
+    uint32_t hash_next;       /* pt_fs.inode_lock: next index in the bucket, 0 ends */
+};
+
+/* ---- open files and directories (handle.c, dir.c) ---------------------- */
+
+struct pt_dir {
+    pthread_mutex_t lock;     /* serialises READDIR on this handle */
+    char *buf;                /* lock: getdents64 buffer, PT_DIR_BUF_SIZE */
+    size_t len;               /* lock: valid bytes in buf */
+    size_t pos;               /* lock: next entry in buf */
+    uint64_t offset;          /* lock: d_off cookie of the entry at pos */
+};
+
+struct pt_file {
+    struct pt_slot slot;      /* first: the table's element header; the table
+                               * holds one reference from open to RELEASE */
+    int fd;                   /* set before publish, closed at the last unref */
+    _Atomic bool open;        /* cleared by RELEASE (exactly once); atomic */
+    struct pt_dir *dir;       /* directory state, NULL for files; immutable while live */
+};
+
+/* ---- the filesystem ----------------------------------------------------- */
+
+struct pt_fs {
+    /* Immutable after pt_fs_new(): */
+    enum pt_cache cache;
+    bool xattr;
+    bool allow_direct_io;
+    bool readonly;
+    bool announce_submounts;
+    uint64_t timeout_ns;
+    int proc_fd;              /* /proc/self/fd, O_PATH */
+    bool switch_creds;        /* we may change fs credentials (root) */
+    struct pt_inode *root;    /* permanent reference held by the fs */
+
+    /* Written by pt_init() while no request is in flight. */
+    struct pt_init_caps caps;
+
+    /* Inode hash keyed by (dev, ino, mnt_id): chains of table indices. */
+    pthread_rwlock_t inode_lock;
+    uint32_t *buckets;        /* inode_lock */
+    uint32_t nbuckets;        /* inode_lock; a power of two */
+    uint32_t nhashed;         /* inode_lock */
+
+    struct pt_idtable inodes;
+    struct pt_idtable files;
+};
+
+int pt_inodes_init(struct pt_fs *fs);
+void pt_inodes_done(struct pt_fs *fs);
+/* The inode named by nodeid with a reference, or NULL (unknown, stale).
+ * Lock-free. The inode belongs to the table: drop it with pt_inode_unref(). */
+struct pt_inode *pt_inode_get(struct pt_fs *fs, uint64_t nodeid);
+void pt_inode_ref(struct pt_inode *inode);
+/* Drops a reference; the last one removes the inode and closes its fd.
+ * Accepts NULL. */
+void pt_inode_unref(struct pt_fs *fs, struct pt_inode *inode);
+/*
+ * Finds the inode for (stx dev, ino, mnt id) or adds one owning `fd`.
+ * Consumes fd either way. *out belongs to the table and comes with a
+ * reference (not a lookup) for the caller to drop.
+ */
+int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
+                         bool submount, struct pt_inode **out);
+uint64_t pt_inode_id(const struct pt_inode *inode);
+/* The guest gained one reference (a successful entry reply). */
+void pt_inode_add_lookup(struct pt_inode *inode);
+/* The guest dropped n references (clamped). */
+void pt_inode_forget(struct pt_fs *fs, struct pt_inode *inode, uint64_t n);
+/* Forgets every lookup of every inode but the root. */
+void pt_inodes_forget_all(struct pt_fs *fs);
+
+/* ---- handles (handle.c) ------------------------------------------------- */
+
+int pt_files_init(struct pt_fs *fs);
+void pt_files_done(struct pt_fs *fs);
+/* Adds a handle owning fd (and dir, when not NULL). Consumes both on
+ * failure too. *fh is its id. */
+int pt_file_add(struct pt_fs *fs, int fd, struct pt_dir *dir, uint64_t *fh);
+/* Closes a handle's table reference; -EBADF when fh is not open. */
+int pt_file_close(struct pt_fs *fs, uint64_t fh);
+/* Closes every open handle. */
+void pt_files_close_all(struct pt_fs *fs);
+void pt_dir_free(struct pt_dir *dir);
+
+/* ---- credentials (creds.c) ---------------------------------------------- */
+
+struct pt_creds {
+    bool switched;            /* fs ids were changed and must be restored */
+};
+
+/*
+ * Makes this thread's fs uid/gid the caller's for a creating call. Only the
+ * calling thread is affected. -EPERM when the switch did not take.
+ */
+int pt_creds_enter(const struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_creds *saved);
+void pt_creds_leave(struct pt_creds *saved);
+
+/* ---- helpers (fs.c) ----------------------------------------------------- */
+
+/* "N" for an fd, for openat(proc_fd, ...): buf holds at least 16 bytes. */
+#define PT_FD_NAME_MAX 16
+void pt_fd_name(int fd, char buf[PT_FD_NAME_MAX]);
+/* Opens the inode for I/O through /proc/self/fd (never a path of the share). */
+int pt_inode_reopen(const struct pt_fs *fs, const struct pt_inode *inode, int flags);
+/* statx on the inode's fd, without following it. */
+int pt_inode_statx(const struct pt_inode *inode, struct statx *stx);
+void pt_statx_to_stat(const struct statx *stx, struct stat *st);
+void pt_fill_attr(const struct pt_fs *fs, const struct pt_inode *inode,
+                  const struct stat *st, struct pt_attr *out);
+/* Valid FUSE name: not empty, no '/'. Not "." or ".." unless allow_dots. */
+bool pt_name_ok(const char *name, bool allow_dots);
+
+/* ---- attributes (attr.c) ---------------------------------------------- */
+
+/* mode & 07777 without the set-id bits an unprivileged write would clear. */
+mode_t pt_mode_without_suidgid(mode_t mode);
+
+/* ---- lookups (entry.c) -------------------------------------------------- */
+
+/* LOOKUP of name in dir; fills out and adds one guest lookup on success. */
+int pt_lookup_in(struct pt_fs *fs, struct pt_inode *dir, const char *name,
+                 struct pt_entry *out);
+
+#endif
