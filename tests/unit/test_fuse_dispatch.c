@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <linux/fuse.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,7 +44,7 @@ static void on_done(struct req *req, uint32_t written)
     c->written = written;
 }
 
-static void fixture_setup(struct fixture *f, bool init)
+static void fixture_setup(struct fixture *f)
 {
     strcpy(f->dir, "/tmp/vfsd-fuse-XXXXXX");
     g_assert_nonnull(mkdtemp(f->dir));
@@ -53,9 +54,6 @@ static void fixture_setup(struct fixture *f, bool init)
     struct fp_config fcfg = { .max_write = 1 << 20, .readdirplus = true, .cache = PT_CACHE_AUTO };
     g_assert_cmpint(fp_session_new(&fcfg, f->fs, &f->s), ==, 0);
     f->unique = 1;
-    if (init) {
-        /* INIT is sent below by callers that need it */
-    }
 }
 
 static void fixture_teardown(struct fixture *f)
@@ -139,7 +137,7 @@ static void do_init(struct fixture *f)
 static void test_init(void)
 {
     struct fixture f;
-    fixture_setup(&f, false);
+    fixture_setup(&f);
 
     /* before INIT everything else fails with EIO */
     g_assert_cmpint(simple(&f, FUSE_LOOKUP, 1, "a", 2), ==, -EIO);
@@ -174,7 +172,7 @@ static void test_header_errors(void)
 {
     struct fixture f;
     struct call c;
-    fixture_setup(&f, true);
+    fixture_setup(&f);
     do_init(&f);
 
     /* shorter than a header: nothing can be answered, the chain is returned empty */
@@ -228,7 +226,7 @@ static void test_header_errors(void)
 static void test_name_validation(void)
 {
     struct fixture f;
-    fixture_setup(&f, true);
+    fixture_setup(&f);
     do_init(&f);
     char buf[600];
 
@@ -287,7 +285,7 @@ static void test_write_read_and_payload_checks(void)
 {
     struct fixture f;
     struct call c;
-    fixture_setup(&f, true);
+    fixture_setup(&f);
     do_init(&f);
 
     /* create a file */
@@ -304,7 +302,7 @@ static void test_write_read_and_payload_checks(void)
     /* write with the payload in three pieces of the readable side */
     struct { struct fuse_write_in in; char data[12]; } wr = {
         { .fh = oo.fh, .offset = 0, .size = 12 }, "hello, world" };
-    call_build(&f, &c, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr));
+    call_build(&f, &c, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr.in) + 12);
     size_t hdr = sizeof(struct fuse_in_header) + sizeof(wr.in);
     c.in_iov[0].iov_len = hdr + 5;
     c.in_iov[1] = (struct iovec){ c.in + hdr + 5, 1 };
@@ -318,13 +316,13 @@ static void test_write_read_and_payload_checks(void)
 
     /* size claims more than the payload */
     wr.in.size = 13;
-    g_assert_cmpint(simple(&f, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr)), ==, -EINVAL);
+    g_assert_cmpint(simple(&f, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr.in) + 12), ==, -EINVAL);
     wr.in.size = 0xffffffffu;
-    g_assert_cmpint(simple(&f, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr)), ==, -EINVAL);
+    g_assert_cmpint(simple(&f, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr.in) + 12), ==, -EINVAL);
     /* unknown handle */
     wr.in.size = 12;
     wr.in.fh = 0xdeadbeef;
-    g_assert_cmpint(simple(&f, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr)), ==, -EBADF);
+    g_assert_cmpint(simple(&f, FUSE_WRITE, eo.nodeid, &wr, sizeof(wr.in) + 12), ==, -EBADF);
 
     /* read into a reply scattered over many small writable pieces */
     struct fuse_read_in rd = { .fh = oo.fh, .offset = 7, .size = 100 };
@@ -335,7 +333,13 @@ static void test_write_read_and_payload_checks(void)
     c.req.out_cnt = 20;
     call_run(&f, &c);
     g_assert_cmpuint(c.written, ==, 16 + 5);
-    g_assert_cmpmem(c.out + 16, 5, "world", 5);
+    /* gather what was written across the pieces */
+    char flat[64];
+    size_t n = 0;
+    for (unsigned i = 0; i < c.req.out_cnt && n < c.written; i++)
+        for (size_t j = 0; j < c.out_iov[i].iov_len && n < c.written; j++)
+            flat[n++] = ((char *)c.out_iov[i].iov_base)[j];
+    g_assert_cmpmem(flat + 16, 5, "world", 5);
 
     /* the file on the host */
     g_autofree char *p = g_strdup_printf("%s/f", f.dir);
@@ -356,7 +360,7 @@ static void test_entry_reply_too_small_forgets(void)
     struct fixture f;
     struct call c;
     struct pt_counts before, after;
-    fixture_setup(&f, true);
+    fixture_setup(&f);
     do_init(&f);
     g_autofree char *p = g_strdup_printf("%s/x", f.dir);
     g_assert_true(g_file_set_contents(p, "x", 1, NULL));
@@ -376,7 +380,7 @@ static void test_forget_and_xattr_checks(void)
 {
     struct fixture f;
     struct call c;
-    fixture_setup(&f, true);
+    fixture_setup(&f);
     do_init(&f);
 
     /* FORGET never gets a reply, even when malformed */
@@ -408,7 +412,7 @@ static void test_forget_and_xattr_checks(void)
 static void test_oversized_args(void)
 {
     struct fixture f;
-    fixture_setup(&f, true);
+    fixture_setup(&f);
     do_init(&f);
     /* arguments bigger than any request may carry */
     size_t big = 200 * 1024;
