@@ -33,7 +33,7 @@ void log_set_level(enum log_level level)
 
 void log_use_syslog(const char *ident)
 {
-    openlog(ident, LOG_PID, LOG_DAEMON);
+    openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON); /* connected now: /dev/log is gone after the sandbox pivots */
     use_syslog = true;
 }
 

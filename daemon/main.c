@@ -23,6 +23,7 @@
 #include "daemon/socket.h"
 #include "fuse/session.h"
 #include "passthrough/passthrough.h"
+#include "seccomp/sandbox.h"
 #include "threadpool/executor.h"
 #include "vhost/device.h"
 
@@ -107,12 +108,15 @@ static void raise_nofile(uint64_t want)
         if (rl.rlim_cur >= want)
             return;
     }
-    rl.rlim_cur = want;
-    if (rl.rlim_max < want)
-        rl.rlim_max = want;
-    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-        log_warn("cannot raise the open file limit to %llu: %s", (unsigned long long)want,
-                 strerror(errno));
+    struct rlimit nrl = { .rlim_cur = want, .rlim_max = MAX(rl.rlim_max, want) };
+    if (setrlimit(RLIMIT_NOFILE, &nrl) == 0)
+        return;
+    /* Without CAP_SYS_RESOURCE the hard limit is as far as we go. */
+    nrl.rlim_cur = nrl.rlim_max = rl.rlim_max;
+    if (rl.rlim_cur < rl.rlim_max && setrlimit(RLIMIT_NOFILE, &nrl) < 0)
+        log_warn("cannot raise the open file limit: %s", strerror(errno));
+    log_info("open file limit: %llu (wanted %llu)", (unsigned long long)rl.rlim_max,
+             (unsigned long long)want);
 }
 
 /* Waits for the frontend; returns the connected fd, -EINTR when asked to exit. */
@@ -248,22 +252,8 @@ int main(int argc, char **argv)
     }
     raise_nofile(d.opt.rlimit_nofile);
 
-    struct pt_config pcfg = {
-        .shared_dir = d.opt.shared_dir,
-        .cache = d.opt.cache,
-        .timeout = d.opt.timeout,
-        .xattr = d.opt.xattr,
-        .allow_direct_io = d.opt.allow_direct_io,
-        .readonly = d.opt.readonly,
-        .announce_submounts = d.opt.announce_submounts,
-    };
-    int r = pt_fs_new(&pcfg, &d.fs);
-    if (r < 0) {
-        fprintf(stderr, "virtiofsd: cannot share '%s': %s\n", d.opt.shared_dir, strerror(-r));
-        goto out;
-    }
-
-    int listen_fd;
+    /* The socket first: its path is outside the shared directory. */
+    int listen_fd, r;
     if (d.opt.socket_path) {
         listen_fd = vfsd_socket_listen(d.opt.socket_path, d.opt.socket_group);
         if (listen_fd < 0) {
@@ -281,6 +271,46 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+
+    struct sbx_result sbx;
+    r = sbx_enter(d.opt.sandbox, d.opt.shared_dir, &sbx);
+    if (r == 1) {
+        /* namespace mode: the child served and is gone */
+        close(listen_fd);
+        ret = sbx.exit_status;
+        goto out;
+    }
+    if (r < 0) {
+        fprintf(stderr, "virtiofsd: cannot set up the sandbox: %s\n", strerror(-r));
+        goto out;
+    }
+    /* Inside the sandbox the socket path is out of reach: the parent (or
+     * nobody, for chroot) removes it. */
+    if (d.opt.sandbox != SBX_NONE)
+        socket_created = false;
+
+    struct pt_config pcfg = {
+        .shared_dir = sbx.shared_dir,
+        .cache = d.opt.cache,
+        .timeout = d.opt.timeout,
+        .xattr = d.opt.xattr,
+        .allow_direct_io = d.opt.allow_direct_io,
+        .readonly = d.opt.readonly,
+        .announce_submounts = d.opt.announce_submounts,
+        .proc_self_fd = sbx.proc_self_fd,
+    };
+    r = pt_fs_new(&pcfg, &d.fs);
+    if (sbx.proc_self_fd >= 0)
+        close(sbx.proc_self_fd);
+    if (r < 0) {
+        fprintf(stderr, "virtiofsd: cannot share '%s': %s\n", d.opt.shared_dir, strerror(-r));
+        goto out;
+    }
+    if (sbx_caps_drop(d.opt.modcaps) < 0 || sbx_seccomp_apply(d.opt.seccomp) < 0) {
+        fprintf(stderr, "virtiofsd: cannot confine the daemon\n");
+        goto out;
+    }
+
     log_info("serving '%s' on %s (cache %s, executor %s, %d worker threads)", d.opt.shared_dir,
              d.opt.socket_path ? d.opt.socket_path : "an inherited socket",
              (const char *[]){ "never", "metadata", "auto", "always" }[d.opt.cache],

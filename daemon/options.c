@@ -21,7 +21,7 @@ enum {
     OPT_THREAD_POOL_SIZE, OPT_XATTR, OPT_LOG_LEVEL, OPT_SYSLOG, OPT_SANDBOX,
     OPT_PRINT_CAPS, OPT_NO_READDIRPLUS, OPT_WRITEBACK, OPT_ALLOW_DIRECT_IO,
     OPT_ANNOUNCE_SUBMOUNTS, OPT_READONLY, OPT_RLIMIT_NOFILE, OPT_EXECUTOR, OPT_AUTO_THRESHOLD,
-    OPT_REQUEST_QUEUES, OPT_DAEMONIZE,
+    OPT_REQUEST_QUEUES, OPT_DAEMONIZE, OPT_SECCOMP, OPT_MODCAPS,
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +47,8 @@ static const struct option long_opts[] = {
     { "auto-threshold", required_argument, NULL, OPT_AUTO_THRESHOLD },
     { "request-queues", required_argument, NULL, OPT_REQUEST_QUEUES },
     { "daemonize", no_argument, NULL, OPT_DAEMONIZE },
+    { "seccomp", required_argument, NULL, OPT_SECCOMP },
+    { "modcaps", required_argument, NULL, OPT_MODCAPS },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { "debug", no_argument, NULL, 'd' },
@@ -80,7 +82,10 @@ void vfsd_options_usage(const char *prog)
            "  --readonly                  refuse every change\n"
            "  --rlimit-nofile N           open file limit (0: unchanged)\n"
            "  --sandbox namespace|chroot|none\n"
-           "                              confinement (-o sandbox=)\n"
+           "                              confinement (-o sandbox=; default namespace)\n"
+           "  --seccomp kill|log|trap|none\n"
+           "                              what a syscall outside the allow-list gets (default kill)\n"
+           "  --modcaps +CAP:-CAP         capabilities to keep beyond / drop from the default set\n"
            "  --log-level error|warn|info|debug\n"
            "                              (-o log_level=; -d for debug)\n"
            "  --syslog                    log to syslog\n"
@@ -134,17 +139,31 @@ static int parse_cache(const char *s, enum pt_cache *out)
     return -EINVAL;
 }
 
-static int parse_sandbox(const char *s, enum vfsd_sandbox *out)
+static int parse_sandbox(const char *s, enum sbx_mode *out)
 {
     if (strcmp(s, "namespace") == 0)
-        *out = SANDBOX_NAMESPACE;
+        *out = SBX_NAMESPACE;
     else if (strcmp(s, "chroot") == 0)
-        *out = SANDBOX_CHROOT;
+        *out = SBX_CHROOT;
     else if (strcmp(s, "none") == 0)
-        *out = SANDBOX_NONE;
+        *out = SBX_NONE;
     else
         return -EINVAL;
     return 0;
+}
+
+static int parse_seccomp(const char *s, enum sbx_seccomp *out)
+{
+    static const char *const names[] = {
+        [SBX_SECCOMP_KILL] = "kill", [SBX_SECCOMP_LOG] = "log", [SBX_SECCOMP_TRAP] = "trap",
+        [SBX_SECCOMP_NONE] = "none",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum sbx_seccomp)i;
+            return 0;
+        }
+    return -EINVAL;
 }
 
 static void set_str(char **dst, const char *v)
@@ -187,7 +206,7 @@ static int parse_o_item(struct vfsd_options *o, char *item, char *err, size_t er
     if (!val || !*val) {
         if (strcmp(item, "source") == 0 || strcmp(item, "cache") == 0 ||
             strcmp(item, "timeout") == 0 || strcmp(item, "log_level") == 0 ||
-            strcmp(item, "sandbox") == 0)
+            strcmp(item, "sandbox") == 0 || strcmp(item, "modcaps") == 0)
             return fail(err, errlen, "-o %s needs a value", item);
         return fail(err, errlen, "unknown option -o %s", item);
     }
@@ -210,6 +229,8 @@ static int parse_o_item(struct vfsd_options *o, char *item, char *err, size_t er
     } else if (strcmp(item, "sandbox") == 0) {
         if (parse_sandbox(val, &o->sandbox) < 0)
             return fail(err, errlen, "bad sandbox '%s' (namespace, chroot, none)", val);
+    } else if (strcmp(item, "modcaps") == 0) {
+        set_str(&o->modcaps, val);
     } else {
         return fail(err, errlen, "unknown option -o %s", item);
     }
@@ -241,7 +262,8 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
     o->timeout = -1;
     o->readdirplus = true;
     o->log_level = LOG_LVL_INFO;
-    o->sandbox = SANDBOX_NAMESPACE;
+    o->sandbox = SBX_NAMESPACE;
+    o->seccomp = SBX_SECCOMP_KILL;
     o->thread_pool_size = -1;
     o->auto_threshold = DEFAULT_AUTO_THRESHOLD;
     o->num_request_queues = DEFAULT_REQUEST_QUEUES;
@@ -304,6 +326,11 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
             if (parse_sandbox(optarg, &o->sandbox) < 0)
                 return fail(err, errlen, "bad --sandbox '%s' (namespace, chroot, none)", optarg);
             break;
+        case OPT_SECCOMP:
+            if (parse_seccomp(optarg, &o->seccomp) < 0)
+                return fail(err, errlen, "bad --seccomp '%s' (kill, log, trap, none)", optarg);
+            break;
+        case OPT_MODCAPS: set_str(&o->modcaps, optarg); break;
         case OPT_PRINT_CAPS: o->print_capabilities = true; break;
         case OPT_NO_READDIRPLUS: o->readdirplus = false; o->readdirplus_set = true; break;
         case OPT_WRITEBACK: o->writeback = true; break;
@@ -359,5 +386,6 @@ void vfsd_options_done(struct vfsd_options *o)
     free(o->socket_path);
     free(o->socket_group);
     free(o->tag);
+    free(o->modcaps);
     memset(o, 0, sizeof(*o));
 }

@@ -11,9 +11,8 @@
 #include <stdint.h>
 
 #include "passthrough/passthrough.h"
+#include "seccomp/sandbox.h"
 #include "threadpool/executor.h"
-
-enum vfsd_sandbox { SANDBOX_NAMESPACE, SANDBOX_CHROOT, SANDBOX_NONE };
 
 struct vfsd_options {
     char *shared_dir;
@@ -32,7 +31,9 @@ struct vfsd_options {
     bool readonly;
     int log_level;            /* enum log_level */
     bool syslog;
-    enum vfsd_sandbox sandbox;
+    enum sbx_mode sandbox;
+    enum sbx_seccomp seccomp;
+    char *modcaps;            /* "+cap:-cap", NULL: unchanged */
     int thread_pool_size;     /* -1: unset */
     enum exec_mode exec_mode;
     bool exec_mode_set;

@@ -118,6 +118,7 @@ int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out)
     fs->timeout_ns = timeout_ns_for(cfg);
     fs->switch_creds = geteuid() == 0;
     fs->proc_fd = -1;
+    pthread_mutex_init(&fs->cwd_lock, NULL);
 
     int r;
     _cleanup_close_ int root_fd = open(cfg->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -125,7 +126,10 @@ int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out)
         r = neg_errno();
         goto out_free;
     }
-    fs->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cfg->proc_self_fd > 0)
+        fs->proc_fd = fcntl(cfg->proc_self_fd, F_DUPFD_CLOEXEC, 3);
+    else
+        fs->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fs->proc_fd < 0) {
         r = neg_errno();
         goto out_free;
@@ -170,6 +174,7 @@ out_inodes:
 out_close_proc:
     close(fs->proc_fd);
 out_free:
+    pthread_mutex_destroy(&fs->cwd_lock);
     free(fs);
     return r;
 }
@@ -184,6 +189,7 @@ void pt_fs_free(struct pt_fs *fs)
     pt_files_done(fs);
     pt_inodes_done(fs);
     close(fs->proc_fd);
+    pthread_mutex_destroy(&fs->cwd_lock);
     free(fs);
 }
 

@@ -135,6 +135,7 @@ struct pt_fs {
     bool announce_submounts;
     uint64_t timeout_ns;
     int proc_fd;              /* /proc/self/fd, O_PATH */
+    pthread_mutex_t cwd_lock; /* held while the process cwd is moved to proc_fd */
     bool switch_creds;        /* we may change fs credentials (root) */
     struct pt_inode *root;    /* permanent reference held by the fs */
 

@@ -52,6 +52,9 @@ struct pt_config {
     bool allow_direct_io;     /* honour O_DIRECT on open; otherwise strip it */
     bool readonly;            /* every mutating op returns -EROFS */
     bool announce_submounts;  /* flag mount points with PT_ATTR_SUBMOUNT */
+    int proc_self_fd;         /* > 0: an O_PATH fd of /proc/self/fd to use (duplicated);
+                               * 0 or -1: open /proc/self/fd now. A sandbox that hides
+                               * /proc opens it before pivoting. */
 };
 
 /* Negotiated at FUSE INIT and handed to pt_init(). */

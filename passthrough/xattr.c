@@ -6,9 +6,12 @@
  * re-opened through /proc/self/fd and served with f*xattr(). Anything else
  * (symlinks, devices, fifos, sockets) must not be opened: opening a device
  * or a fifo has side effects, and a symlink cannot be opened at all. Those
- * use the path form on "/proc/self/fd/N": resolving that magic link lands
- * on the inode itself and goes no further, so a symlink's own attributes
- * are read and written (what the l*xattr() calls would do on its name).
+ * use the path form on "N" relative to /proc/self/fd: resolving that magic
+ * link lands on the inode itself and goes no further, so a symlink's own
+ * attributes are read and written (what the l*xattr() calls would do on its
+ * name). There is no *xattrat() call, so the process cwd is moved to
+ * /proc/self/fd for the call (under cwd_lock): absolute /proc paths do not
+ * exist once the sandbox has pivoted into the shared directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,9 +44,35 @@ static int target_open(const struct pt_fs *fs, const struct pt_inode *inode,
         t->fd = fd;
         return 0;
     }
-    snprintf(t->path, sizeof(t->path), "/proc/self/fd/%d", inode->fd);
+    snprintf(t->path, sizeof(t->path), "%d", inode->fd);
     return 0;
 }
+
+/* Path-form calls run between these; the cwd goes back to the shared root. */
+static int cwd_enter(struct pt_fs *fs)
+{
+    pthread_mutex_lock(&fs->cwd_lock);
+    if (fchdir(fs->proc_fd) < 0) {
+        int r = neg_errno();
+        pthread_mutex_unlock(&fs->cwd_lock);
+        return r;
+    }
+    return 0;
+}
+
+static void cwd_leave(struct pt_fs *fs)
+{
+    if (fchdir(fs->root->fd) < 0)
+        (void)!chdir("/");
+    pthread_mutex_unlock(&fs->cwd_lock);
+}
+
+#define PATH_CALL(fs, expr) ({ \
+        __typeof__(expr) res__ = -1; \
+        int e__ = cwd_enter(fs); \
+        if (e__ < 0) { errno = -e__; } \
+        else { res__ = (expr); e__ = errno; cwd_leave(fs); errno = e__; } \
+        res__; })
 
 static void target_close(struct xattr_target *t)
 {
@@ -93,7 +122,7 @@ ssize_t pt_getxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
         return r;
     /* size 0 asks for the length; the kernel calls do the same. */
     ssize_t n = t.fd >= 0 ? fgetxattr(t.fd, name, size ? buf : NULL, size)
-                          : getxattr(t.path, name, size ? buf : NULL, size);
+                          : PATH_CALL(fs, getxattr(t.path, name, size ? buf : NULL, size));
     if (n < 0)
         n = neg_errno();
     xattr_end(fs, inode, &t);
@@ -109,7 +138,7 @@ ssize_t pt_listxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid
     if (r < 0)
         return r;
     ssize_t n = t.fd >= 0 ? flistxattr(t.fd, size ? buf : NULL, size)
-                          : listxattr(t.path, size ? buf : NULL, size);
+                          : PATH_CALL(fs, listxattr(t.path, size ? buf : NULL, size));
     if (n < 0)
         n = neg_errno();
     xattr_end(fs, inode, &t);
@@ -146,7 +175,7 @@ int pt_setxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, con
     if (t.fd >= 0)
         r = fsetxattr(t.fd, name, value, size, (int)flags);
     else
-        r = setxattr(t.path, name, value, size, (int)flags);
+        r = PATH_CALL(fs, setxattr(t.path, name, value, size, (int)flags));
     r = r < 0 ? neg_errno() : 0;
     if (r == 0 && (setxattr_flags & FUSE_SETXATTR_ACL_KILL_SGID) &&
         strcmp(name, "system.posix_acl_access") == 0)
@@ -167,7 +196,7 @@ int pt_removexattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, 
     if (t.fd >= 0)
         r = fremovexattr(t.fd, name);
     else
-        r = removexattr(t.path, name);
+        r = PATH_CALL(fs, removexattr(t.path, name));
     r = r < 0 ? neg_errno() : 0;
     xattr_end(fs, inode, &t);
     return r;

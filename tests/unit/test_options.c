@@ -44,7 +44,7 @@ static void test_separate_style(void)
     g_assert_cmpint(o.exec_mode, ==, EXEC_POOL); /* a pool size alone means the pool */
     g_assert_cmpint(o.log_level, ==, LOG_LVL_DEBUG);
     g_assert_cmpstr(o.tag, ==, "myfs");
-    g_assert_cmpint(o.sandbox, ==, SANDBOX_NONE);
+    g_assert_cmpint(o.sandbox, ==, SBX_NONE);
     g_assert_true(o.readdirplus);
     vfsd_options_done(&o);
 }
@@ -77,7 +77,7 @@ static void test_defaults(void)
     g_assert_true(o.readdirplus);
     g_assert_cmpint(o.thread_pool_size, ==, 0);
     g_assert_cmpint(o.exec_mode, ==, EXEC_INLINE);
-    g_assert_cmpint(o.sandbox, ==, SANDBOX_NAMESPACE);
+    g_assert_cmpint(o.sandbox, ==, SBX_NAMESPACE);
     vfsd_options_done(&o);
 
     /* cache=never turns readdirplus off unless asked for */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <cap-ng.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "seccomp/sandbox.h"
+
+/*
+ * What serving files as any guest user needs: changing owners and modes,
+ * bypassing permission checks (the guest kernel made them), switching fs
+ * credentials, device nodes and file capabilities.
+ */
+static const int kept[] = {
+    CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_SETGID, CAP_SETUID, CAP_MKNOD,
+    CAP_SETFCAP,
+};
+
+static int apply_modcaps(const char *modcaps)
+{
+    _cleanup_free_ char *copy = strdup(modcaps);
+    char *save = NULL;
+    if (!copy)
+        return -ENOMEM;
+    for (char *item = strtok_r(copy, ":", &save); item; item = strtok_r(NULL, ":", &save)) {
+        if ((item[0] != '+' && item[0] != '-') || !item[1]) {
+            log_error("--modcaps: '%s' must start with + or -", item);
+            return -EINVAL;
+        }
+        const char *name = item + 1;
+        if (strncasecmp(name, "cap_", 4) == 0)
+            name += 4;
+        int cap = capng_name_to_capability(name);
+        if (cap < 0) {
+            log_error("--modcaps: unknown capability '%s'", item + 1);
+            return -EINVAL;
+        }
+        capng_update(item[0] == '+' ? CAPNG_ADD : CAPNG_DROP,
+                     CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)cap);
+    }
+    return 0;
+}
+
+int sbx_caps_drop(const char *modcaps)
+{
+    if (geteuid() != 0)
+        return 0;
+    capng_clear(CAPNG_SELECT_BOTH);
+    for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
+        capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)kept[i]);
+    if (modcaps) {
+        int r = apply_modcaps(modcaps);
+        if (r < 0)
+            return r;
+    }
+    if (capng_apply(CAPNG_SELECT_BOTH) < 0) {
+        log_error("cannot drop capabilities");
+        return -EPERM;
+    }
+    return 0;
+}
