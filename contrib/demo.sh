@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shows the daemon serving a host folder to a Linux guest.
+# Shows the daemon serving a host folder to a Linux guest. Without --daemon
+# it first installs what is missing (Debian 12) and builds the daemon.
 #
 # usage: contrib/demo.sh [--daemon CMD] [--shared-dir DIR] [--build-dir DIR]
 #
@@ -44,7 +45,13 @@ while [ $# -gt 0 ]; do
 done
 vfsg_init_paths
 export VFS_BUILD_DIR VFS_GUEST_OUT VFS_GUEST_KERNEL_CACHE
-: "${daemon:=${VFS_DAEMON:-$VFS_BUILD_DIR/daemon/virtiofsd}}"
+if [ -z "$daemon" ] && [ -z "${VFS_DAEMON:-}" ]; then
+	# Our own daemon: install what is missing and build it first.
+	bash "$top/contrib/install-deps.sh"
+	[ -d "$VFS_BUILD_DIR" ] || meson setup "$VFS_BUILD_DIR" "$top" >/dev/null
+	ninja -C "$VFS_BUILD_DIR" >/dev/null
+fi
+: "${daemon:=${VFS_DAEMON:-$VFS_BUILD_DIR/daemon/virtiofsd --xattr}}"
 
 vfsg_daemon_argv "$daemon" /SOCKET /SHARED
 [ -x "${vfsg_daemon_cmd[0]}" ] || command -v "${vfsg_daemon_cmd[0]}" >/dev/null ||
