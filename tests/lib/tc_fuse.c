@@ -75,7 +75,8 @@ int tc_fuse_submit(struct tc_dev *dev, struct tc_fuse_req *req)
         return -EINVAL;
     if (req->in_cnt > TC_FUSE_MAX_ARGS || req->out_cnt > TC_FUSE_MAX_ARGS)
         return -EINVAL;
-    if (2u + 2u * TC_FUSE_MAX_ARGS + req->in_data_cnt + req->out_data_cnt > MAX_SEGS)
+    if (req->in_data_cnt > MAX_SEGS || req->out_data_cnt > MAX_SEGS ||
+        2u + 2u * TC_FUSE_MAX_ARGS + req->in_data_cnt + req->out_data_cnt > MAX_SEGS)
         return -E2BIG;
 
     uint64_t in_args = 0, out_args = 0;

@@ -113,7 +113,8 @@ int tc_fuse_reap(struct tc_dev *dev, unsigned queue, struct tc_fuse_req **done, 
 /*
  * Submits, kicks and waits for req (dev->timeout_ms). Returns req->result:
  * the reply payload length (>= 0) or a negative errno from the daemon
- * (-out.error), or -EPROTO / -ETIMEDOUT / -EIO for transport failures.
+ * (-out.error), or -EPROTO / -ETIMEDOUT / -EIO / -ECONNRESET (the daemon
+ * hung up) for transport failures; after those the queue is broken.
  */
 int tc_fuse_call(struct tc_dev *dev, struct tc_fuse_req *req);
 

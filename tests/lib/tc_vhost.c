@@ -442,6 +442,7 @@ int tc_dev_queue_start(struct tc_dev *dev, unsigned q, bool reset, uint16_t base
         r = tc_vq_init(vq, dev->mem, q, dev->queue_size, flags);
         if (r < 0)
             return r;
+        vq->watch_fd = dev->sock;
     } else if (reset) {
         tc_vq_reset(vq);
     }

@@ -81,6 +81,7 @@ int tc_vq_init(struct tc_vq *vq, struct tc_mem *mem, unsigned index, uint16_t nu
     vq->event_idx = flags & TC_VQ_EVENT_IDX;
     vq->kick_fd = -1;
     vq->call_fd = -1;
+    vq->watch_fd = -1;
 
     r = tc_buf_alloc(mem, used_offset(num) + tc_vring_used_size(num), 4096,
                      TC_BUF_ONE_REGION | TC_BUF_ZERO, &vq->ring);
@@ -140,6 +141,7 @@ void tc_vq_done(struct tc_vq *vq)
     memset(vq, 0, sizeof(*vq));
     vq->kick_fd = -1;
     vq->call_fd = -1;
+    vq->watch_fd = -1;
 }
 
 void tc_vq_reset(struct tc_vq *vq)
@@ -371,19 +373,20 @@ int tc_vq_wait(struct tc_vq *vq, int timeout_ms)
 {
     uint64_t deadline = timeout_ms < 0 ? 0 : clock_now_ns() + (uint64_t)timeout_ms * 1000000ull;
     bool was_enabled = vq->cb_enabled;
+    int r = 0;
 
     for (;;) {
-        if (vq->broken)
-            return -EIO;
+        if (vq->broken) {
+            r = -EIO;
+            break;
+        }
         if (tc_vq_has_used(vq))
             break;
-        if (!vq->cb_enabled || vq->event_idx) {
-            vq->cb_enabled = true;
-            if (vq->event_idx)
-                __atomic_store_n(tc_vq_used_event(vq), vq->last_used, __ATOMIC_RELAXED);
-            else
-                __atomic_store_n(&vq->avail->flags, 0, __ATOMIC_RELAXED);
-        }
+        vq->cb_enabled = true;
+        if (vq->event_idx)
+            __atomic_store_n(tc_vq_used_event(vq), vq->last_used, __ATOMIC_RELAXED);
+        else
+            __atomic_store_n(&vq->avail->flags, 0, __ATOMIC_RELAXED);
         /* interrupt request visible before the re-check (pairs with the
          * device's fence between its used->idx store and used_event load) */
         full_fence();
@@ -393,20 +396,31 @@ int tc_vq_wait(struct tc_vq *vq, int timeout_ms)
         int wait_ms = -1;
         if (timeout_ms >= 0) {
             uint64_t now = clock_now_ns();
-            if (now >= deadline)
-                return -ETIMEDOUT;
+            if (now >= deadline) {
+                r = -ETIMEDOUT;
+                break;
+            }
             wait_ms = (int)((deadline - now + 999999) / 1000000);
         }
-        struct pollfd pfd = { .fd = vq->call_fd, .events = POLLIN };
-        int r = poll(&pfd, 1, wait_ms);
-        if (r < 0 && errno != EINTR)
-            return neg_errno();
-        if (r > 0 && tc_vq_drain_call(vq))
+        struct pollfd pfd[2] = {
+            { .fd = vq->call_fd, .events = POLLIN },
+            { .fd = vq->watch_fd, .events = POLLRDHUP },
+        };
+        int n = poll(pfd, vq->watch_fd >= 0 ? 2 : 1, wait_ms);
+        if (n < 0 && errno != EINTR) {
+            r = neg_errno();
+            break;
+        }
+        if (n > 0 && tc_vq_drain_call(vq))
             vq->calls++;
+        if (n > 0 && (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) && !tc_vq_has_used(vq)) {
+            r = -ECONNRESET;
+            break;
+        }
     }
     if (!was_enabled)
         tc_vq_set_interrupts(vq, false);
-    return 0;
+    return r;
 }
 
 /* --- raw access ---------------------------------------------------------- */

@@ -70,6 +70,8 @@ struct tc_vq {
 
     int kick_fd;            /* eventfd: driver -> device */
     int call_fd;            /* eventfd: device -> driver */
+    int watch_fd;           /* not owned: the device's socket, or -1; a hang-up
+                               on it ends waits early */
 
     /* private driver state */
     uint16_t *next;          /* free-list / chain links, shadow of desc[].next */
@@ -161,7 +163,8 @@ int tc_vq_get_used(struct tc_vq *vq, void **token, uint32_t *len);
  * Waits until a used entry is pending, sleeping on the call eventfd with
  * interrupts enabled (used_event / NO_INTERRUPT) and re-checking after the
  * full barrier so no completion is missed. timeout_ms < 0 waits forever.
- * Returns 0, -ETIMEDOUT, -EIO (broken) or -errno.
+ * Returns 0, -ETIMEDOUT, -EIO (broken), -ECONNRESET (watch_fd hung up
+ * with nothing pending) or -errno.
  */
 int tc_vq_wait(struct tc_vq *vq, int timeout_ms);
 /* Asks the device for (true) or against (false) used-buffer notifications. */
