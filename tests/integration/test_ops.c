@@ -1070,29 +1070,75 @@ static void test_syncfs(struct fx *f, gconstpointer data)
     g_assert_cmpint(tc_fuse_release(f->dev, n, fh, O_RDWR), ==, 0);
 }
 
-static void test_xattr(struct fx *f, gconstpointer data)
+/* xattrs are set on the host through the path: the shared directory is
+ * on a filesystem with user.* xattrs */
+static uint64_t xattr_file(struct fx *f, char **path)
 {
-    char buf[256];
-
     fx_write_file(f, "f", "", 0, 0644);
-    uint64_t n = fx_lookup(f, ROOT, "f", NULL);
+    *path = fx_path(f, "f");
+    return fx_lookup(f, ROOT, "f", NULL);
+}
+
+static void test_setxattr(struct fx *f, gconstpointer data)
+{
+    g_autofree char *path = NULL;
+    uint64_t n = xattr_file(f, &path);
+    char buf[64];
 
     g_assert_cmpint(tc_fuse_setxattr(f->dev, n, "user.color", "blue", 4, 0), ==, 0);
-    g_autofree char *path = fx_path(f, "f");
     g_assert_cmpint(lgetxattr(path, "user.color", buf, sizeof(buf)), ==, 4);
     g_assert_cmpmem(buf, 4, "blue", 4);
-    g_assert_cmpint(lsetxattr(path, "user.shape", "round", 5, 0), ==, 0);
 
+    g_assert_cmpint(tc_fuse_setxattr(f->dev, n, "user.color", "red", 3, XATTR_CREATE), ==, -EEXIST);
+    g_assert_cmpint(tc_fuse_setxattr(f->dev, n, "user.new", "v", 1, XATTR_REPLACE), ==, -ENODATA);
+    g_assert_cmpint(lgetxattr(path, "user.new", buf, sizeof(buf)), ==, -1);
+    g_assert_cmpint(tc_fuse_setxattr(f->dev, n, "user.color", "red", 3, XATTR_REPLACE), ==, 0);
+    g_assert_cmpint(lgetxattr(path, "user.color", buf, sizeof(buf)), ==, 3);
+    g_assert_cmpmem(buf, 3, "red", 3);
+    /* an empty value is a value */
+    g_assert_cmpint(tc_fuse_setxattr(f->dev, n, "user.empty", "", 0, 0), ==, 0);
+    g_assert_cmpint(lgetxattr(path, "user.empty", buf, sizeof(buf)), ==, 0);
+
+    /* directories carry xattrs too */
+    g_assert_cmpint(tc_fuse_mkdir(f->dev, ROOT, "d", 0755, 0, NULL), ==, 0);
+    uint64_t d = fx_lookup(f, ROOT, "d", NULL);
+    g_assert_cmpint(tc_fuse_setxattr(f->dev, d, "user.dir", "1", 1, 0), ==, 0);
+    g_autofree char *dpath = fx_path(f, "d");
+    g_assert_cmpint(lgetxattr(dpath, "user.dir", buf, sizeof(buf)), ==, 1);
+}
+
+static void test_getxattr(struct fx *f, gconstpointer data)
+{
+    g_autofree char *path = NULL;
+    uint64_t n = xattr_file(f, &path);
+    char buf[64];
+
+    g_assert_cmpint(lsetxattr(path, "user.color", "blue", 4, 0), ==, 0);
     g_assert_cmpint(tc_fuse_getxattr(f->dev, n, "user.color", NULL, 0), ==, 4);
     g_assert_cmpint(tc_fuse_getxattr(f->dev, n, "user.color", buf, sizeof(buf)), ==, 4);
     g_assert_cmpmem(buf, 4, "blue", 4);
     g_assert_cmpint(tc_fuse_getxattr(f->dev, n, "user.color", buf, 2), ==, -ERANGE);
     g_assert_cmpint(tc_fuse_getxattr(f->dev, n, "user.none", buf, sizeof(buf)), ==, -ENODATA);
+    g_assert_cmpint(tc_fuse_getxattr(f->dev, n, "user.none", NULL, 0), ==, -ENODATA);
 
+    /* on the directory itself */
+    g_assert_cmpint(lsetxattr(f->share, "user.top", "t", 1, 0), ==, 0);
+    g_assert_cmpint(tc_fuse_getxattr(f->dev, ROOT, "user.top", buf, sizeof(buf)), ==, 1);
+}
+
+static void test_listxattr(struct fx *f, gconstpointer data)
+{
+    g_autofree char *path = NULL;
+    uint64_t n = xattr_file(f, &path);
+    char buf[256];
+
+    g_assert_cmpint(lsetxattr(path, "user.color", "blue", 4, 0), ==, 0);
+    g_assert_cmpint(lsetxattr(path, "user.shape", "round", 5, 0), ==, 0);
     int need = tc_fuse_listxattr(f->dev, n, NULL, 0);
     g_assert_cmpint(need, >=, (int)(sizeof("user.color") + sizeof("user.shape")));
     int got = tc_fuse_listxattr(f->dev, n, buf, sizeof(buf));
     g_assert_cmpint(got, ==, need);
+    g_assert_cmpint(buf[got - 1], ==, '\0');
     bool color = false, shape = false;
     for (int i = 0; i < got; i += (int)strlen(buf + i) + 1) {
         color |= strcmp(buf + i, "user.color") == 0;
@@ -1100,22 +1146,22 @@ static void test_xattr(struct fx *f, gconstpointer data)
     }
     g_assert_true(color && shape);
     g_assert_cmpint(tc_fuse_listxattr(f->dev, n, buf, 3), ==, -ERANGE);
+}
 
-    g_assert_cmpint(tc_fuse_setxattr(f->dev, n, "user.color", "red", 3, XATTR_CREATE), ==, -EEXIST);
-    g_assert_cmpint(tc_fuse_setxattr(f->dev, n, "user.new", "v", 1, XATTR_REPLACE), ==, -ENODATA);
-    g_assert_cmpint(tc_fuse_setxattr(f->dev, n, "user.color", "red", 3, XATTR_REPLACE), ==, 0);
-    g_assert_cmpint(tc_fuse_getxattr(f->dev, n, "user.color", buf, sizeof(buf)), ==, 3);
-    g_assert_cmpmem(buf, 3, "red", 3);
+static void test_removexattr(struct fx *f, gconstpointer data)
+{
+    g_autofree char *path = NULL;
+    uint64_t n = xattr_file(f, &path);
+    char buf[64];
 
+    g_assert_cmpint(lsetxattr(path, "user.color", "blue", 4, 0), ==, 0);
+    g_assert_cmpint(lsetxattr(path, "user.keep", "k", 1, 0), ==, 0);
     g_assert_cmpint(tc_fuse_removexattr(f->dev, n, "user.color"), ==, 0);
+    g_assert_cmpint(lgetxattr(path, "user.color", buf, sizeof(buf)), ==, -1);
+    g_assert_cmpint(errno, ==, ENODATA);
+    g_assert_cmpint(lgetxattr(path, "user.keep", buf, sizeof(buf)), ==, 1);
     g_assert_cmpint(tc_fuse_removexattr(f->dev, n, "user.color"), ==, -ENODATA);
     g_assert_cmpint(tc_fuse_getxattr(f->dev, n, "user.color", buf, sizeof(buf)), ==, -ENODATA);
-
-    /* directories carry xattrs too */
-    g_assert_cmpint(tc_fuse_mkdir(f->dev, ROOT, "d", 0755, 0, NULL), ==, 0);
-    uint64_t d = fx_lookup(f, ROOT, "d", NULL);
-    g_assert_cmpint(tc_fuse_setxattr(f->dev, d, "user.dir", "1", 1, 0), ==, 0);
-    g_assert_cmpint(tc_fuse_getxattr(f->dev, d, "user.dir", buf, sizeof(buf)), ==, 1);
 }
 
 /* --- bulk I/O ------------------------------------------------------------ */
@@ -1386,7 +1432,10 @@ int main(int argc, char **argv)
     ADD("statfs", test_statfs);
     ADD("access", test_access);
     ADD("syncfs", test_syncfs);
-    ADD("xattr", test_xattr);
+    ADD("setxattr", test_setxattr);
+    ADD("getxattr", test_getxattr);
+    ADD("listxattr", test_listxattr);
+    ADD("removexattr", test_removexattr);
     ADD("io/64m", test_io_64m);
     ADDV("multiqueue", &four_queues, test_multiqueue);
     return g_test_run();

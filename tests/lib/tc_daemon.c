@@ -24,19 +24,19 @@ static void child_exec(char *const argv[], const char *log_path, int err_pipe, p
     int e;
 
     if (setpgid(0, 0) < 0)
-        goto fail;
+        goto out_report_errno;
     /* never outlive the test that started us, even when it aborts */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-        goto fail;
+        goto out_report_errno;
     if (getppid() != parent)
         _exit(127);
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, STDIN_FILENO) < 0)
-        goto fail;
+        goto out_report_errno;
     if (log_path) {
         int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
         if (log < 0 || dup2(log, STDOUT_FILENO) < 0 || dup2(log, STDERR_FILENO) < 0)
-            goto fail;
+            goto out_report_errno;
     }
     /* Nothing of the test process (sockets, eventfds, memfds) may leak
      * into the daemon: it would keep connections alive. The error pipe is
@@ -50,7 +50,7 @@ static void child_exec(char *const argv[], const char *log_path, int err_pipe, p
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     execv(argv[0], argv);
-fail:
+out_report_errno:
     e = errno;
     if (write(err_pipe, &e, sizeof(e)) < 0) {
         /* nothing left to report to */

@@ -51,7 +51,8 @@ int tc_daemon_wait_exit(pid_t pid, int timeout_ms, int *wstatus);
  */
 int tc_daemon_stop(pid_t pid, int timeout_ms, int *wstatus);
 
-/* "exited 0", "killed by SIGSEGV (core dumped)", ... into buf. */
+/* Writes "exited 0", "killed by SIGSEGV (core dumped)", ... into buf and
+ * returns buf. */
 const char *tc_wstatus_str(int wstatus, char *buf, size_t size);
 
 /* True when the file at path contains needle (e.g. a daemon log line). */

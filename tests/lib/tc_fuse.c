@@ -195,7 +195,7 @@ static void complete(struct tc_dev *dev, struct tc_fuse_req *req, uint32_t used_
     req->done = true;
     if (flags & TC_FUSE_NOREPLY) {
         req->result = used_len == 0 ? 0 : -EPROTO;
-        goto out;
+        goto out_free_tmp;
     }
 
     uint64_t cap = sizeof(struct fuse_out_header);
@@ -209,14 +209,14 @@ static void complete(struct tc_dev *dev, struct tc_fuse_req *req, uint32_t used_
     if (used_len < sizeof(*oh) || oh->len != used_len || oh->len > cap ||
         oh->unique != req->unique) {
         req->result = -EPROTO;
-        goto out;
+        goto out_free_tmp;
     }
     if (oh->error) {
         if (oh->error > 0 || oh->error < -4095 || oh->len != sizeof(*oh))
             req->result = -EPROTO;
         else
             req->result = oh->error;
-        goto out;
+        goto out_free_tmp;
     }
     uint32_t payload = oh->len - (uint32_t)sizeof(*oh);
     uint32_t left = payload;
@@ -228,7 +228,7 @@ static void complete(struct tc_dev *dev, struct tc_fuse_req *req, uint32_t used_
         left -= n;
     }
     req->result = (int)MIN(payload, (uint32_t)INT32_MAX);
-out:
+out_free_tmp:
     tc_buf_free(dev->mem, &req->tmp);
 }
 

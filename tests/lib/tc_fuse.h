@@ -84,9 +84,10 @@ struct tc_fuse_req {
 /* --- core ---------------------------------------------------------------- */
 
 /*
- * Gives an asynchronous request object its own guest scratch of
- * `scratch_size` bytes (0: 8 KiB), enough for headers and in/out args.
- * Returns 0 or -ENOMEM; release with tc_fuse_req_done().
+ * Clears *req and gives it its own guest scratch of `scratch_size` bytes
+ * (0: 8 KiB) for headers and in/out args; larger requests borrow a
+ * temporary buffer per submission. The object can then be submitted any
+ * number of times. Returns 0 or -ENOMEM; release with tc_fuse_req_done().
  */
 int tc_fuse_req_init(struct tc_dev *dev, struct tc_fuse_req *req, size_t scratch_size);
 void tc_fuse_req_done(struct tc_dev *dev, struct tc_fuse_req *req);

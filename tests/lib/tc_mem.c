@@ -87,7 +87,7 @@ int tc_mem_new(uint64_t size, unsigned nregions, struct tc_mem **out)
     mem->free = malloc(16 * sizeof(*mem->free));
     if (!mem->free) {
         r = -ENOMEM;
-        goto out_free;
+        goto out_free_mem;
     }
     mem->cap = 16;
     mem->free[0] = (struct extent){ 0, size };
@@ -98,7 +98,7 @@ int tc_mem_new(uint64_t size, unsigned nregions, struct tc_mem **out)
 
 out_errno:
     r = neg_errno();
-out_free:
+out_free_mem:
     tc_mem_free(mem);
     return r;
 }

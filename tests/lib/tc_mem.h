@@ -70,7 +70,7 @@ unsigned tc_mem_nregions(const struct tc_mem *mem);
 const struct tc_mem_region *tc_mem_region(const struct tc_mem *mem, unsigned i);
 
 /* Linear-view pointer for [gpa, gpa + len), or NULL when any byte of the
- * range is outside guest memory. */
+ * range is outside guest memory. Points into mem, valid until tc_mem_free(). */
 void *tc_mem_ptr(const struct tc_mem *mem, uint64_t gpa, uint64_t len);
 /* GPA of a linear-view pointer; ptr must point into guest memory. */
 uint64_t tc_mem_gpa(const struct tc_mem *mem, const void *ptr);

@@ -560,29 +560,29 @@ int tc_dev_connect(const struct tc_config *cfg, struct tc_dev **out)
         dev->sock = connect_path(cfg->socket_path);
         if (dev->sock < 0) {
             r = dev->sock;
-            goto fail;
+            goto out_free_dev;
         }
     } else {
         dev->sock = cfg->fd;
         if (dev->sock < 0) {
             r = -EBADF;
-            goto fail;
+            goto out_free_dev;
         }
     }
 
     if (qsize > 32768 || (qsize & (qsize - 1))) {
         r = -EINVAL;
-        goto fail;
+        goto out_free_dev;
     }
     r = tc_mem_new(cfg->mem_size, cfg->mem_regions, &dev->mem);
     if (r < 0)
-        goto fail;
+        goto out_free_dev;
     dev->vqs = calloc(dev->nqueues, sizeof(*dev->vqs));
     dev->started = calloc(dev->nqueues, sizeof(*dev->started));
     dev->fuse.scratch = calloc(dev->nqueues, sizeof(*dev->fuse.scratch));
     if (!dev->vqs || !dev->started || !dev->fuse.scratch) {
         r = -ENOMEM;
-        goto fail;
+        goto out_free_dev;
     }
     for (unsigned q = 0; q < dev->nqueues; q++) {
         dev->vqs[q].kick_fd = -1;
@@ -595,22 +595,22 @@ int tc_dev_connect(const struct tc_config *cfg, struct tc_dev **out)
 
     r = tc_dev_negotiate(dev);
     if (r < 0)
-        goto fail;
+        goto out_free_dev;
     r = tc_dev_set_mem(dev);
     if (r < 0)
-        goto fail;
+        goto out_free_dev;
 
     if (!(cfg->flags & TC_CFG_NO_QUEUES)) {
         for (unsigned q = 0; q < dev->nqueues; q++) {
             r = tc_dev_queue_start(dev, q, false, 0);
             if (r < 0)
-                goto fail;
+                goto out_free_dev;
         }
     }
     *out = dev;
     return 0;
 
-fail:
+out_free_dev:
     tc_dev_free(dev);
     return r;
 }

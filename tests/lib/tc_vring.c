@@ -86,7 +86,7 @@ int tc_vq_init(struct tc_vq *vq, struct tc_mem *mem, unsigned index, uint16_t nu
     r = tc_buf_alloc(mem, used_offset(num) + tc_vring_used_size(num), 4096,
                      TC_BUF_ONE_REGION | TC_BUF_ZERO, &vq->ring);
     if (r < 0)
-        goto fail;
+        goto out_vq_done;
     vq->desc = vq->ring.ptr;
     vq->avail = (struct vring_avail *)((char *)vq->ring.ptr + tc_vring_desc_size(num));
     vq->used = (struct vring_used *)((char *)vq->ring.ptr + used_offset(num));
@@ -98,27 +98,27 @@ int tc_vq_init(struct tc_vq *vq, struct tc_mem *mem, unsigned index, uint16_t nu
         r = tc_buf_alloc(mem, (size_t)num * TC_VQ_INDIRECT_PREALLOC * sizeof(struct vring_desc), 16,
                          0, &vq->ind_pool);
         if (r < 0)
-            goto fail;
+            goto out_vq_done;
     }
 
     vq->next = calloc(num, sizeof(*vq->next));
     vq->slots = calloc(num, sizeof(*vq->slots));
     if (!vq->next || !vq->slots) {
         r = -ENOMEM;
-        goto fail;
+        goto out_vq_done;
     }
     vq->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (vq->kick_fd < 0)
-        goto fail_errno;
+        goto out_errno;
     vq->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (vq->call_fd < 0)
-        goto fail_errno;
+        goto out_errno;
     reset_state(vq);
     return 0;
 
-fail_errno:
+out_errno:
     r = neg_errno();
-fail:
+out_vq_done:
     tc_vq_done(vq);
     return r;
 }

@@ -119,7 +119,8 @@ static inline bool tc_vring_need_event(uint16_t event, uint16_t new_idx, uint16_
     return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
 }
 
-/* used_event lives after the available ring, avail_event after the used one. */
+/* used_event lives after the available ring, avail_event after the used
+ * one. Both point into the shared ring, valid while the queue is. */
 static inline uint16_t *tc_vq_used_event(struct tc_vq *vq)
 {
     return &vq->avail->ring[vq->num];
@@ -176,7 +177,7 @@ uint64_t tc_vq_drain_call(struct tc_vq *vq);
  * These bypass the chain bookkeeping; combine with care.
  */
 
-/* Descriptor i of the table (i < num). */
+/* Descriptor i of the table (i < num), in the shared ring. */
 static inline struct vring_desc *tc_vq_raw_desc(struct tc_vq *vq, uint16_t i)
 {
     return &vq->desc[i];
