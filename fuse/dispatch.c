@@ -40,9 +40,15 @@ const char *fp_args_str(struct fp_args *a, size_t max)
 {
     size_t avail = a->len - a->off;
     const char *s = (const char *)a->buf + a->off;
-    const char *nul = memchr(s, '\0', MIN(avail, max + 1));
-    if (!nul)
+    const char *nul = memchr(s, '\0', avail);
+    if (!nul) {
+        a->err = -EINVAL;
         return NULL;
+    }
+    if ((size_t)(nul - s) > max) {
+        a->err = -ENAMETOOLONG;
+        return NULL;
+    }
     a->off += (size_t)(nul - s) + 1;
     return s;
 }
@@ -50,10 +56,13 @@ const char *fp_args_str(struct fp_args *a, size_t max)
 const char *fp_args_name(struct fp_args *a, bool allow_dots)
 {
     const char *name = fp_args_str(a, NAME_MAX);
-    if (!name || name[0] == '\0' || strchr(name, '/'))
+    if (!name)
         return NULL;
-    if (!allow_dots && (strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
+    if (name[0] == '\0' || strchr(name, '/') ||
+        (!allow_dots && (strcmp(name, ".") == 0 || strcmp(name, "..") == 0))) {
+        a->err = -EINVAL;
         return NULL;
+    }
     return name;
 }
 

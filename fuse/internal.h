@@ -42,6 +42,7 @@ struct fp_args {
     const uint8_t *buf;
     size_t len;
     size_t off;
+    int err;                  /* why the last getter returned NULL (-errno) */
 };
 
 static inline const void *fp_args_fixed(struct fp_args *a, size_t size)
@@ -53,9 +54,15 @@ static inline const void *fp_args_fixed(struct fp_args *a, size_t size)
     return p;
 }
 
-/* A NUL-terminated string of at most max bytes before the NUL. */
+/*
+ * A NUL-terminated string of at most max bytes before the NUL. On NULL,
+ * a->err is -EINVAL (no NUL) or -ENAMETOOLONG (longer than max).
+ */
 const char *fp_args_str(struct fp_args *a, size_t max);
-/* A file name: non-empty, at most NAME_MAX bytes, no '/'. "." and ".." only if allow_dots. */
+/*
+ * A file name: non-empty, no '/', "." and ".." only if allow_dots (else
+ * -EINVAL), at most NAME_MAX bytes (else -ENAMETOOLONG, as the host would say).
+ */
 const char *fp_args_name(struct fp_args *a, bool allow_dots);
 /* The rest of the arguments. */
 static inline const void *fp_args_rest(struct fp_args *a, size_t *len)

@@ -26,7 +26,7 @@ int fp_op_create(struct fp_req *r)
     uint64_t fh;
     uint32_t open_flags = 0;
     if (!name)
-        return -EINVAL;
+        return r->args.err;
     int ret = pt_create(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->flags, in->umask,
                         &e, &fh, &open_flags);
     if (ret < 0)

@@ -14,7 +14,7 @@ int fp_op_lookup(struct fp_req *r)
     const char *name = fp_args_name(&r->args, true);
     struct pt_entry e;
     if (!name)
-        return -EINVAL;
+        return r->args.err;
     int ret = pt_lookup(r->s->fs, &r->ctx, r->in.nodeid, name, &e);
     if (ret < 0)
         return ret;
@@ -93,7 +93,9 @@ int fp_op_symlink(struct fp_req *r)
     const char *name = fp_args_name(&r->args, false);
     const char *target = name ? fp_args_str(&r->args, PATH_MAX - 1) : NULL;
     struct pt_entry e;
-    if (!target || !target[0])
+    if (!target)
+        return r->args.err;
+    if (!target[0])
         return -EINVAL;
     int ret = pt_symlink(r->s->fs, &r->ctx, r->in.nodeid, name, target, &e);
     if (ret < 0)
@@ -107,7 +109,7 @@ int fp_op_mknod(struct fp_req *r)
     const char *name = fp_args_name(&r->args, false);
     struct pt_entry e;
     if (!name)
-        return -EINVAL;
+        return r->args.err;
     int ret = pt_mknod(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->rdev, in->umask, &e);
     if (ret < 0)
         return ret;
@@ -120,7 +122,7 @@ int fp_op_mkdir(struct fp_req *r)
     const char *name = fp_args_name(&r->args, false);
     struct pt_entry e;
     if (!name)
-        return -EINVAL;
+        return r->args.err;
     int ret = pt_mkdir(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->umask, &e);
     if (ret < 0)
         return ret;
@@ -131,7 +133,7 @@ int fp_op_unlink(struct fp_req *r)
 {
     const char *name = fp_args_name(&r->args, false);
     if (!name)
-        return -EINVAL;
+        return r->args.err;
     int ret = pt_unlink(r->s->fs, &r->ctx, r->in.nodeid, name);
     return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
 }
@@ -140,7 +142,7 @@ int fp_op_rmdir(struct fp_req *r)
 {
     const char *name = fp_args_name(&r->args, false);
     if (!name)
-        return -EINVAL;
+        return r->args.err;
     int ret = pt_rmdir(r->s->fs, &r->ctx, r->in.nodeid, name);
     return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
 }
@@ -150,7 +152,7 @@ static int do_rename(struct fp_req *r, uint64_t newdir, uint32_t flags)
     const char *oldname = fp_args_name(&r->args, false);
     const char *newname = oldname ? fp_args_name(&r->args, false) : NULL;
     if (!newname)
-        return -EINVAL;
+        return r->args.err;
     if (flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
         return -EINVAL;
     int ret = pt_rename(r->s->fs, &r->ctx, r->in.nodeid, oldname, newdir, newname, flags);
@@ -175,7 +177,7 @@ int fp_op_link(struct fp_req *r)
     const char *name = fp_args_name(&r->args, false);
     struct pt_entry e;
     if (!name)
-        return -EINVAL;
+        return r->args.err;
     int ret = pt_link(r->s->fs, &r->ctx, in->oldnodeid, r->in.nodeid, name, &e);
     if (ret < 0)
         return ret;

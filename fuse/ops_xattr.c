@@ -10,6 +10,19 @@
 #include "fuse/internal.h"
 
 /* Replies with the value (size > 0) or its length (size == 0). */
+/* An xattr name: the VFS answers ERANGE for one longer than XATTR_NAME_MAX. */
+static const char *xattr_name(struct fp_req *r, int *err)
+{
+    const char *name = fp_args_str(&r->args, XATTR_NAME_MAX);
+    if (!name)
+        *err = r->args.err == -ENAMETOOLONG ? -ERANGE : r->args.err;
+    else if (!name[0])
+        *err = -EINVAL;
+    else
+        return name;
+    return NULL;
+}
+
 static int reply_xattr(struct fp_req *r, uint32_t size, const void *buf, ssize_t len)
 {
     if (len < 0)
@@ -24,9 +37,10 @@ static int reply_xattr(struct fp_req *r, uint32_t size, const void *buf, ssize_t
 int fp_op_getxattr(struct fp_req *r)
 {
     const struct fuse_getxattr_in *in = fp_args_fixed(&r->args, sizeof(*in));
-    const char *name = fp_args_str(&r->args, XATTR_NAME_MAX);
-    if (!name || !name[0])
-        return -EINVAL;
+    int err;
+    const char *name = xattr_name(r, &err);
+    if (!name)
+        return err;
     size_t size = MIN(in->size, (uint32_t)XATTR_SIZE_MAX);
     _cleanup_free_ char *buf = size ? malloc(size) : NULL;
     if (size && !buf)
@@ -56,9 +70,12 @@ int fp_op_setxattr(struct fp_req *r)
         return -EINVAL;
     uint32_t size = in->size, flags = in->flags;
     uint32_t setxattr_flags = ext ? in->setxattr_flags : 0;
-    const char *name = fp_args_str(&r->args, XATTR_NAME_MAX);
-    if (!name || !name[0] || size > XATTR_SIZE_MAX)
-        return -EINVAL;
+    int err;
+    const char *name = xattr_name(r, &err);
+    if (!name)
+        return err;
+    if (size > XATTR_SIZE_MAX)
+        return -E2BIG;
     const void *value = fp_args_rest(&r->args, &rest);
     if (rest < size)
         return -EINVAL;
@@ -69,9 +86,10 @@ int fp_op_setxattr(struct fp_req *r)
 
 int fp_op_removexattr(struct fp_req *r)
 {
-    const char *name = fp_args_str(&r->args, XATTR_NAME_MAX);
-    if (!name || !name[0])
-        return -EINVAL;
+    int err;
+    const char *name = xattr_name(r, &err);
+    if (!name)
+        return err;
     int ret = pt_removexattr(r->s->fs, &r->ctx, r->in.nodeid, name);
     return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
 }
