@@ -67,7 +67,14 @@ struct req {
     uint32_t slot;            /* transport's own index (descriptor head) */
 
     const struct req_io_engine *io; /* optional, set by the executor */
+    req_io_cb *io_cb;         /* the engine's: whom to call when the I/O completes */
+    void *exec_queue;         /* the executor's: which of its queues owns the request */
     struct req *next;         /* executor's link while the request waits in a queue */
+
+    /* Transport-provided room to describe a payload slice that must outlive
+     * the handler (asynchronous I/O): at least in_cnt + out_cnt entries. */
+    struct iovec *iov_scratch;
+    unsigned iov_scratch_cap;
 
     /* Filled by the FUSE engine while the request is in flight. */
     uint64_t unique;

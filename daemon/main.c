@@ -161,6 +161,21 @@ static void queue_handle(void *qctx, struct req **reqs, unsigned n)
     exec_queue_submit(qctx, reqs, n);
 }
 
+static int queue_poll_fd(void *qctx)
+{
+    return exec_queue_poll_fd(qctx);
+}
+
+static void queue_poll(void *qctx)
+{
+    exec_queue_poll(qctx);
+}
+
+static void queue_drain(void *qctx)
+{
+    exec_queue_drain(qctx);
+}
+
 static void queue_stop(void *qctx)
 {
     exec_queue_free(qctx);
@@ -180,7 +195,8 @@ static int serve(struct daemon *d, int conn_fd)
         .num_request_queues = d->opt.num_request_queues,
         .tag = d->opt.tag,
         .handler = {
-            .start = queue_start, .handle = queue_handle, .stop = queue_stop, .opaque = d,
+            .start = queue_start, .handle = queue_handle, .poll_fd = queue_poll_fd,
+            .poll = queue_poll, .drain = queue_drain, .stop = queue_stop, .opaque = d,
         },
     };
     int r = fp_session_new(&fcfg, d->fs, &d->session);
@@ -192,6 +208,8 @@ static int serve(struct daemon *d, int conn_fd)
         .mode = d->opt.exec_mode,
         .pool_size = (unsigned)d->opt.thread_pool_size,
         .auto_threshold = d->opt.auto_threshold,
+        .auto_slow_us = d->opt.auto_slow_us,
+        .queue_size = 1024,
     };
     r = exec_new(&ecfg, exec_handle, d->session, &d->exec);
     if (r == 0)

@@ -15,13 +15,14 @@
 
 #define DEFAULT_AUTO_THRESHOLD 3
 #define DEFAULT_REQUEST_QUEUES 16
+#define DEFAULT_AUTO_SLOW_US 30
 
 enum {
     OPT_SHARED_DIR = 1000, OPT_SOCKET_PATH, OPT_FD, OPT_SOCKET_GROUP, OPT_TAG, OPT_CACHE,
     OPT_THREAD_POOL_SIZE, OPT_XATTR, OPT_LOG_LEVEL, OPT_SYSLOG, OPT_SANDBOX,
     OPT_PRINT_CAPS, OPT_NO_READDIRPLUS, OPT_WRITEBACK, OPT_ALLOW_DIRECT_IO,
     OPT_ANNOUNCE_SUBMOUNTS, OPT_READONLY, OPT_RLIMIT_NOFILE, OPT_EXECUTOR, OPT_AUTO_THRESHOLD,
-    OPT_REQUEST_QUEUES, OPT_DAEMONIZE, OPT_SECCOMP, OPT_MODCAPS,
+    OPT_REQUEST_QUEUES, OPT_DAEMONIZE, OPT_SECCOMP, OPT_MODCAPS, OPT_AUTO_SLOW_US,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +46,7 @@ static const struct option long_opts[] = {
     { "rlimit-nofile", required_argument, NULL, OPT_RLIMIT_NOFILE },
     { "executor", required_argument, NULL, OPT_EXECUTOR },
     { "auto-threshold", required_argument, NULL, OPT_AUTO_THRESHOLD },
+    { "auto-slow-us", required_argument, NULL, OPT_AUTO_SLOW_US },
     { "request-queues", required_argument, NULL, OPT_REQUEST_QUEUES },
     { "daemonize", no_argument, NULL, OPT_DAEMONIZE },
     { "seccomp", required_argument, NULL, OPT_SECCOMP },
@@ -70,9 +72,14 @@ void vfsd_options_usage(const char *prog)
            "  --cache never|metadata|auto|always\n"
            "                              guest caching (-o cache=; default auto; none = never)\n"
            "  --thread-pool-size N        worker threads; 0 runs requests on the queue threads\n"
-           "  --executor inline|pool|auto how requests are run (default: inline when the pool\n"
+           "  --executor inline|pool|auto|uring\n"
+           "                              how requests run: on the queue thread, on the pool, inline\n"
+           "                              while the queue is shallow and fast (auto), or with file\n"
+           "                              I/O submitted to io_uring (default: inline when the pool\n"
            "                              size is 0, else pool)\n"
-           "  --auto-threshold N          auto: batches of up to N requests run inline (default %d)\n"
+           "  --auto-threshold N          auto: queue depths up to N run inline (default %d)\n"
+           "  --auto-slow-us N            auto: an inline request slower than this hands what\n"
+           "                              waits behind it to the pool (default %d)\n"
            "  --request-queues N          most request queues accepted (default %d)\n"
            "  --xattr                     extended attributes (-o xattr)\n"
            "  --no-readdirplus            no READDIRPLUS (-o no_readdirplus)\n"
@@ -97,7 +104,7 @@ void vfsd_options_usage(const char *prog)
            "readdirplus|no_readdirplus, writeback|no_writeback, allow_direct_io|no_allow_direct_io,\n"
            "announce_submounts, log_level=, sandbox=. -f (foreground) is accepted and is the\n"
            "default. SIGUSR1 logs statistics.\n",
-           prog, prog, DEFAULT_AUTO_THRESHOLD, DEFAULT_REQUEST_QUEUES);
+           prog, prog, DEFAULT_AUTO_THRESHOLD, DEFAULT_AUTO_SLOW_US, DEFAULT_REQUEST_QUEUES);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -266,6 +273,7 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
     o->seccomp = SBX_SECCOMP_KILL;
     o->thread_pool_size = -1;
     o->auto_threshold = DEFAULT_AUTO_THRESHOLD;
+    o->auto_slow_us = DEFAULT_AUTO_SLOW_US;
     o->num_request_queues = DEFAULT_REQUEST_QUEUES;
     o->rlimit_nofile = UINT64_MAX;
     err[0] = '\0';
@@ -300,13 +308,19 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
             break;
         case OPT_EXECUTOR:
             if (exec_mode_parse(optarg, &o->exec_mode) < 0)
-                return fail(err, errlen, "bad --executor '%s' (inline, pool, auto)", optarg);
+                return fail(err, errlen, "bad --executor '%s' (inline, pool, auto, uring)",
+                            optarg);
             o->exec_mode_set = true;
             break;
         case OPT_AUTO_THRESHOLD:
             if (parse_uint(optarg, 65536, &v) < 0)
                 return fail(err, errlen, "bad --auto-threshold '%s'", optarg);
             o->auto_threshold = (unsigned)v;
+            break;
+        case OPT_AUTO_SLOW_US:
+            if (parse_uint(optarg, 10000000, &v) < 0 || v == 0)
+                return fail(err, errlen, "bad --auto-slow-us '%s'", optarg);
+            o->auto_slow_us = (unsigned)v;
             break;
         case OPT_REQUEST_QUEUES:
             if (parse_uint(optarg, 255, &v) < 0 || v == 0)
@@ -373,8 +387,8 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
     if (!o->exec_mode_set)
         o->exec_mode = o->thread_pool_size > 0 ? EXEC_POOL : EXEC_INLINE;
     if (o->thread_pool_size < 0)
-        o->thread_pool_size = o->exec_mode == EXEC_INLINE ? 0 : 4;
-    if (o->exec_mode != EXEC_INLINE && o->thread_pool_size == 0)
+        o->thread_pool_size = (o->exec_mode == EXEC_POOL || o->exec_mode == EXEC_AUTO) ? 4 : 0;
+    if ((o->exec_mode == EXEC_POOL || o->exec_mode == EXEC_AUTO) && o->thread_pool_size == 0)
         return fail(err, errlen, "--executor %s needs --thread-pool-size > 0",
                     exec_mode_name(o->exec_mode));
     return 0;

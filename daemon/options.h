@@ -38,6 +38,7 @@ struct vfsd_options {
     enum exec_mode exec_mode;
     bool exec_mode_set;
     unsigned auto_threshold;
+    unsigned auto_slow_us;
     unsigned num_request_queues; /* most request queues served */
     uint64_t rlimit_nofile;   /* 0: leave alone; UINT64_MAX: the default */
     bool print_capabilities;

@@ -34,17 +34,83 @@ int fp_op_create(struct fp_req *r)
     return fp_reply_create(r, &e, fh, open_flags);
 }
 
+/*
+ * Asynchronous file I/O: when the executor attached an I/O engine to the
+ * request, READ, WRITE, FSYNC and FALLOCATE are submitted to it and the
+ * reply is written from the completion. The payload iovecs then live in the
+ * request's own iov_scratch, which outlives the handler.
+ */
+struct aio_state {
+    struct fp_session *s;
+    struct pt_file *file;
+};
+_Static_assert(sizeof(struct aio_state) <= sizeof(((struct req *)0)->op_state),
+               "async state must fit in the request");
+
+static void aio_done(struct req *req, int64_t res)
+{
+    struct aio_state *st = (struct aio_state *)req->op_state;
+    struct fp_req r = {
+        .s = st->s, .req = req, .in = { .unique = req->unique, .opcode = req->opcode },
+    };
+
+    pt_file_put(st->s->fs, st->file);
+    if (res < 0) {
+        fp_reply_err(&r, (int)res);
+    } else if (req->opcode == FUSE_READ) {
+        fp_reply_payload_done(&r, (size_t)res);
+    } else if (req->opcode == FUSE_WRITE) {
+        struct fuse_write_out out = { .size = (uint32_t)res };
+        fp_reply_ok(&r, &out, sizeof(out));
+    } else {
+        fp_reply_ok(&r, NULL, 0);
+    }
+}
+
+/*
+ * Hands the I/O to the request's engine. Returns FP_DONE when submitted (the
+ * completion replies), a negative errno to reply now, or 1 when there is no
+ * engine or it declined: then the caller does the I/O itself.
+ */
+static int aio_submit(struct fp_req *r, enum pt_io_kind kind, uint64_t fh, uint32_t flags,
+                      struct req_io *io)
+{
+    const struct req_io_engine *eng = r->req->io;
+    struct pt_file *file;
+
+    if (!eng)
+        return 1;
+    int ret = pt_io_begin(r->s->fs, kind, fh, io->offset, flags, &file);
+    if (ret < 0)
+        return ret;
+    struct aio_state *st = (struct aio_state *)r->req->op_state;
+    st->s = r->s;
+    st->file = file;
+    io->fd = pt_file_fd(file);
+    if (eng->submit(eng->engine, r->req, io, aio_done) == 0)
+        return FP_DONE;
+    pt_file_put(r->s->fs, file);
+    return 1;
+}
+
 int fp_op_read(struct fp_req *r)
 {
     const struct fuse_read_in *in = fp_args_fixed(&r->args, sizeof(*in));
-    struct iovec iov[FP_MAX_IOV];
+    struct iovec stack_iov[FP_MAX_IOV];
+    struct iovec *iov = r->req->io ? r->req->iov_scratch : stack_iov;
+    unsigned cap = r->req->io ? r->req->iov_scratch_cap : FP_MAX_IOV;
     size_t len;
 
     if (in->offset > (uint64_t)INT64_MAX)
         return -EINVAL;
-    int n = fp_reply_space(r, MIN(in->size, FP_MAX_WRITE_LIMIT), iov, FP_MAX_IOV, &len);
+    int n = fp_reply_space(r, MIN(in->size, FP_MAX_WRITE_LIMIT), iov, cap, &len);
     if (n < 0)
         return -EIO;
+    struct req_io io = { .op = REQ_IO_READV, .iov = iov, .iovcnt = (unsigned)n,
+                         .offset = in->offset };
+    int ret = aio_submit(r, PT_IO_READ, in->fh, 0, &io);
+    if (ret <= 0)
+        return ret;
     ssize_t got = pt_read(r->s->fs, &r->ctx, in->fh, in->offset, iov, (unsigned)n);
     if (got < 0)
         return (int)got;
@@ -54,7 +120,9 @@ int fp_op_read(struct fp_req *r)
 int fp_op_write(struct fp_req *r)
 {
     const struct fuse_write_in *in = fp_args_fixed(&r->args, sizeof(*in));
-    struct iovec iov[FP_MAX_IOV];
+    struct iovec stack_iov[FP_MAX_IOV];
+    struct iovec *iov = r->req->io ? r->req->iov_scratch : stack_iov;
+    unsigned cap = r->req->io ? r->req->iov_scratch_cap : FP_MAX_IOV;
 
     if (in->size > r->payload.remaining || in->size > r->s->max_write ||
         in->offset > (uint64_t)INT64_MAX) {
@@ -62,9 +130,14 @@ int fp_op_write(struct fp_req *r)
                         (unsigned long long)r->in.unique, in->size, r->payload.remaining);
         return -EINVAL;
     }
-    int n = iov_cursor_slice(&r->payload, in->size, iov, FP_MAX_IOV);
+    int n = iov_cursor_slice(&r->payload, in->size, iov, cap);
     if (n < 0)
         return -EINVAL;
+    struct req_io io = { .op = REQ_IO_WRITEV, .iov = iov, .iovcnt = (unsigned)n,
+                         .offset = in->offset };
+    int ret = aio_submit(r, PT_IO_WRITE, in->fh, in->write_flags, &io);
+    if (ret <= 0)
+        return ret;
     ssize_t done = pt_write(r->s->fs, &r->ctx, in->fh, in->offset, iov, (unsigned)n,
                             in->write_flags);
     if (done < 0)
@@ -91,7 +164,11 @@ int fp_op_release(struct fp_req *r)
 int fp_op_fsync(struct fp_req *r)
 {
     const struct fuse_fsync_in *in = fp_args_fixed(&r->args, sizeof(*in));
-    int ret = pt_fsync(r->s->fs, &r->ctx, r->in.nodeid, in->fh, in->fsync_flags & 1);
+    struct req_io io = { .op = (in->fsync_flags & 1) ? REQ_IO_FDATASYNC : REQ_IO_FSYNC };
+    int ret = aio_submit(r, PT_IO_SYNC, in->fh, 0, &io);
+    if (ret <= 0)
+        return ret;
+    ret = pt_fsync(r->s->fs, &r->ctx, r->in.nodeid, in->fh, in->fsync_flags & 1);
     return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
 }
 
@@ -100,7 +177,12 @@ int fp_op_fallocate(struct fp_req *r)
     const struct fuse_fallocate_in *in = fp_args_fixed(&r->args, sizeof(*in));
     if (in->offset > (uint64_t)INT64_MAX || in->length > (uint64_t)INT64_MAX)
         return -EINVAL;
-    int ret = pt_fallocate(r->s->fs, &r->ctx, r->in.nodeid, in->fh, in->mode, in->offset,
+    struct req_io io = { .op = REQ_IO_FALLOCATE, .offset = in->offset, .len = in->length,
+                         .mode = (int)in->mode };
+    int ret = aio_submit(r, PT_IO_ALLOCATE, in->fh, 0, &io);
+    if (ret <= 0)
+        return ret;
+    ret = pt_fallocate(r->s->fs, &r->ctx, r->in.nodeid, in->fh, in->mode, in->offset,
                            in->length);
     return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
 }

@@ -158,21 +158,6 @@ static bool io_args_ok(uint64_t offset, unsigned iovcnt)
     return offset <= INT64_MAX && iovcnt <= IOV_MAX;
 }
 
-ssize_t pt_read(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64_t offset,
-                const struct iovec *iov, unsigned iovcnt)
-{
-    if (!io_args_ok(offset, iovcnt))
-        return -EINVAL;
-    struct pt_file *f = pt_file_get(fs, fh);
-    if (!f)
-        return -EBADF;
-    ssize_t n = preadv(f->fd, iov, (int)iovcnt, (off_t)offset);
-    if (n < 0)
-        n = neg_errno();
-    pt_file_put(fs, f);
-    return n;
-}
-
 /* FUSE_WRITE_KILL_SUIDGID: see pt_mode_without_suidgid(). */
 static int kill_suidgid_fd(int fd)
 {
@@ -185,24 +170,55 @@ static int kill_suidgid_fd(int fd)
     return fchmod(fd, pt_mode_without_suidgid(mode)) < 0 ? neg_errno() : 0;
 }
 
-ssize_t pt_write(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64_t offset,
-                 const struct iovec *iov, unsigned iovcnt, uint32_t write_flags)
+int pt_io_begin(struct pt_fs *fs, enum pt_io_kind kind, uint64_t fh, uint64_t offset,
+                uint32_t flags, struct pt_file **out)
 {
-    if (fs->readonly)
+    if ((kind == PT_IO_WRITE || kind == PT_IO_ALLOCATE) && fs->readonly)
         return -EROFS;
-    if (!io_args_ok(offset, iovcnt))
+    if (offset > INT64_MAX)
         return -EINVAL;
     struct pt_file *f = pt_file_get(fs, fh);
     if (!f)
         return -EBADF;
-    ssize_t n = 0;
-    if (write_flags & FUSE_WRITE_KILL_SUIDGID)
-        n = kill_suidgid_fd(f->fd);
-    if (n == 0) {
-        n = pwritev(f->fd, iov, (int)iovcnt, (off_t)offset);
-        if (n < 0)
-            n = neg_errno();
+    if (kind == PT_IO_WRITE && (flags & FUSE_WRITE_KILL_SUIDGID)) {
+        int r = kill_suidgid_fd(f->fd);
+        if (r < 0) {
+            pt_file_put(fs, f);
+            return r;
+        }
     }
+    *out = f;
+    return 0;
+}
+
+ssize_t pt_read(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64_t offset,
+                const struct iovec *iov, unsigned iovcnt)
+{
+    struct pt_file *f;
+    if (!io_args_ok(offset, iovcnt))
+        return -EINVAL;
+    int r = pt_io_begin(fs, PT_IO_READ, fh, offset, 0, &f);
+    if (r < 0)
+        return r;
+    ssize_t n = preadv(f->fd, iov, (int)iovcnt, (off_t)offset);
+    if (n < 0)
+        n = neg_errno();
+    pt_file_put(fs, f);
+    return n;
+}
+
+ssize_t pt_write(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64_t offset,
+                 const struct iovec *iov, unsigned iovcnt, uint32_t write_flags)
+{
+    struct pt_file *f;
+    if (!io_args_ok(offset, iovcnt))
+        return fs->readonly ? -EROFS : -EINVAL;
+    int r = pt_io_begin(fs, PT_IO_WRITE, fh, offset, write_flags, &f);
+    if (r < 0)
+        return r;
+    ssize_t n = pwritev(f->fd, iov, (int)iovcnt, (off_t)offset);
+    if (n < 0)
+        n = neg_errno();
     pt_file_put(fs, f);
     return n;
 }
@@ -235,10 +251,11 @@ int pt_release(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint
 int pt_fsync(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
              bool datasync)
 {
-    struct pt_file *f = pt_file_get(fs, fh);
-    if (!f)
-        return -EBADF;
-    int r = (datasync ? fdatasync(f->fd) : fsync(f->fd)) < 0 ? neg_errno() : 0;
+    struct pt_file *f;
+    int r = pt_io_begin(fs, PT_IO_SYNC, fh, 0, 0, &f);
+    if (r < 0)
+        return r;
+    r = (datasync ? fdatasync(f->fd) : fsync(f->fd)) < 0 ? neg_errno() : 0;
     pt_file_put(fs, f);
     return r;
 }
@@ -246,14 +263,13 @@ int pt_fsync(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64
 int pt_fallocate(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
                  uint32_t mode, uint64_t offset, uint64_t length)
 {
-    if (fs->readonly)
-        return -EROFS;
-    if (offset > INT64_MAX || length > INT64_MAX)
-        return -EINVAL;
-    struct pt_file *f = pt_file_get(fs, fh);
-    if (!f)
-        return -EBADF;
-    int r = fallocate(f->fd, (int)mode, (off_t)offset, (off_t)length) < 0 ? neg_errno() : 0;
+    struct pt_file *f;
+    if (length > INT64_MAX)
+        return fs->readonly ? -EROFS : -EINVAL;
+    int r = pt_io_begin(fs, PT_IO_ALLOCATE, fh, offset, 0, &f);
+    if (r < 0)
+        return r;
+    r = fallocate(f->fd, (int)mode, (off_t)offset, (off_t)length) < 0 ? neg_errno() : 0;
     pt_file_put(fs, f);
     return r;
 }

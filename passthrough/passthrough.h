@@ -211,6 +211,16 @@ struct pt_file *pt_file_get(struct pt_fs *fs, uint64_t fh);
 int pt_file_fd(const struct pt_file *file);
 void pt_file_put(struct pt_fs *fs, struct pt_file *file);
 
+enum pt_io_kind { PT_IO_READ, PT_IO_WRITE, PT_IO_SYNC, PT_IO_ALLOCATE };
+/*
+ * The checks and the preparation pt_read/pt_write/pt_fsync/pt_fallocate make
+ * (read-only share, offset range, the handle; a WRITE's FUSE_WRITE_KILL_SUIDGID
+ * in `flags`), without the I/O itself: on success *out holds the handle with a
+ * reference, its fd (pt_file_fd) usable until pt_file_put().
+ */
+int pt_io_begin(struct pt_fs *fs, enum pt_io_kind kind, uint64_t fh, uint64_t offset,
+                uint32_t flags, struct pt_file **out);
+
 int pt_flush(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
              uint64_t lock_owner);
 int pt_release(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,

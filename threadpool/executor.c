@@ -9,14 +9,19 @@
 #include <strings.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "threadpool/pool.h"
+#include "threadpool/uring.h"
+
+/* auto: how long the threshold stays at 1 after inline service was slow */
+#define SLOW_HOLD_NS (50ull * 1000 * 1000)
 
 struct exec {
     struct exec_config cfg;
     exec_handler_fn *fn;
     void *ctx;
-    struct pool *pool;        /* NULL in inline mode */
+    struct pool *pool;        /* pool and auto modes */
 
     pthread_mutex_t stats_lock; /* guards totals and the queue list */
     struct exec_stats totals;   /* of freed queues */
@@ -26,7 +31,10 @@ struct exec {
 struct exec_queue {
     struct exec *e;
     unsigned index;
-    bool inline_only;
+    enum exec_mode mode;
+    struct uring *uring;      /* uring mode */
+    unsigned pool_inflight;   /* atomic: requests handed to the pool, not yet finished */
+    uint64_t slow_until_ns;   /* atomic: auto uses a threshold of 1 until then */
     struct exec_stats stats;  /* written by the queue thread, read relaxed */
     struct exec_queue *next;  /* stats_lock */
 };
@@ -37,18 +45,36 @@ const char *exec_mode_name(enum exec_mode mode)
     case EXEC_INLINE: return "inline";
     case EXEC_POOL: return "pool";
     case EXEC_AUTO: return "auto";
+    case EXEC_URING: return "uring";
     }
     return "?";
 }
 
 int exec_mode_parse(const char *s, enum exec_mode *out)
 {
-    for (enum exec_mode m = EXEC_INLINE; m <= EXEC_AUTO; m++)
+    for (enum exec_mode m = EXEC_INLINE; m <= EXEC_URING; m++)
         if (strcasecmp(s, exec_mode_name(m)) == 0) {
             *out = m;
             return 0;
         }
     return -EINVAL;
+}
+
+static inline void stat_inc(uint64_t *p, uint64_t v)
+{
+    /* single writer (the queue thread); relaxed atomics keep readers race-free */
+    __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+
+/* A pool worker finished a request: it no longer counts toward its queue's depth. */
+static void pool_done(void *owner, uint64_t service_ns)
+{
+    struct exec_queue *q = owner;
+    /* exec_queue_free() waits for pool_inflight to reach 0, so q lives until
+     * the decrement below; nothing touches q after it. */
+    if (q->mode == EXEC_AUTO && service_ns > (uint64_t)q->e->cfg.auto_slow_us * 1000)
+        __atomic_store_n(&q->slow_until_ns, clock_now_ns() + SLOW_HOLD_NS, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&q->pool_inflight, 1, __ATOMIC_RELEASE);
 }
 
 int exec_new(const struct exec_config *cfg, exec_handler_fn *fn, void *ctx, struct exec **out)
@@ -57,15 +83,17 @@ int exec_new(const struct exec_config *cfg, exec_handler_fn *fn, void *ctx, stru
     if (!e)
         return -ENOMEM;
     e->cfg = *cfg;
+    if (!e->cfg.auto_slow_us)
+        e->cfg.auto_slow_us = 30;
     e->fn = fn;
     e->ctx = ctx;
     pthread_mutex_init(&e->stats_lock, NULL);
-    if (cfg->mode != EXEC_INLINE) {
+    if (cfg->mode == EXEC_POOL || cfg->mode == EXEC_AUTO) {
         if (cfg->pool_size == 0) {
             free(e);
             return -EINVAL;
         }
-        int r = pool_new(cfg->pool_size, fn, ctx, &e->pool);
+        int r = pool_new(cfg->pool_size, fn, ctx, pool_done, &e->pool);
         if (r < 0) {
             free(e);
             return r;
@@ -91,7 +119,15 @@ struct exec_queue *exec_queue_new(struct exec *e, unsigned index, bool inline_on
         return NULL;
     q->e = e;
     q->index = index;
-    q->inline_only = inline_only || e->cfg.mode == EXEC_INLINE;
+    q->mode = inline_only ? EXEC_INLINE : e->cfg.mode;
+    if (q->mode == EXEC_URING) {
+        int r = uring_new(e->cfg.queue_size ? e->cfg.queue_size : 256, &q->uring);
+        if (r < 0) {
+            log_warn("queue %u: no io_uring (%s); running requests inline", index,
+                     strerror(-r));
+            q->mode = EXEC_INLINE;
+        }
+    }
     pthread_mutex_lock(&e->stats_lock);
     q->next = e->queues;
     e->queues = q;
@@ -105,6 +141,8 @@ static void stats_add(struct exec_stats *to, const struct exec_stats *from)
         to->depth[i] += __atomic_load_n(&from->depth[i], __ATOMIC_RELAXED);
     to->inline_reqs += __atomic_load_n(&from->inline_reqs, __ATOMIC_RELAXED);
     to->pool_reqs += __atomic_load_n(&from->pool_reqs, __ATOMIC_RELAXED);
+    to->uring_reqs += __atomic_load_n(&from->uring_reqs, __ATOMIC_RELAXED);
+    to->slow_switches += __atomic_load_n(&from->slow_switches, __ATOMIC_RELAXED);
 }
 
 void exec_queue_free(struct exec_queue *q)
@@ -112,6 +150,10 @@ void exec_queue_free(struct exec_queue *q)
     if (!q)
         return;
     struct exec *e = q->e;
+    /* The pool may still be finishing this queue's last requests' bookkeeping. */
+    while (__atomic_load_n(&q->pool_inflight, __ATOMIC_ACQUIRE))
+        sched_yield();
+    uring_free(q->uring);
     pthread_mutex_lock(&e->stats_lock);
     for (struct exec_queue **p = &e->queues; *p; p = &(*p)->next)
         if (*p == q) {
@@ -131,37 +173,100 @@ static unsigned depth_bucket(unsigned n)
     return b;
 }
 
-static inline void stat_inc(uint64_t *p, uint64_t v)
+static void to_pool(struct exec_queue *q, struct req **reqs, unsigned n)
 {
-    /* single writer (the queue thread); relaxed atomics keep readers race-free */
-    __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < n; i++)
+        reqs[i]->exec_queue = q;
+    __atomic_add_fetch(&q->pool_inflight, n, __ATOMIC_RELAXED);
+    unsigned pushed = pool_push(q->e->pool, reqs, n);
+    stat_inc(&q->stats.pool_reqs, pushed);
+    if (pushed < n) {
+        /* The ring is full: the rest runs here. */
+        __atomic_sub_fetch(&q->pool_inflight, n - pushed, __ATOMIC_RELAXED);
+        stat_inc(&q->stats.inline_reqs, n - pushed);
+        for (unsigned i = pushed; i < n; i++)
+            q->e->fn(q->e->ctx, reqs[i]);
+    }
+}
+
+/* auto: inline while shallow and fast; see the header. */
+static void submit_auto(struct exec_queue *q, struct req **reqs, unsigned n)
+{
+    struct exec *e = q->e;
+    uint64_t now = clock_now_ns();
+    unsigned depth = n + __atomic_load_n(&q->pool_inflight, __ATOMIC_RELAXED);
+    unsigned threshold = now < __atomic_load_n(&q->slow_until_ns, __ATOMIC_RELAXED)
+                             ? 1 : e->cfg.auto_threshold;
+
+    if (depth > threshold) {
+        to_pool(q, reqs, n);
+        return;
+    }
+    uint64_t slow_ns = (uint64_t)e->cfg.auto_slow_us * 1000;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t t0 = now;
+        e->fn(e->ctx, reqs[i]);
+        stat_inc(&q->stats.inline_reqs, 1);
+        now = clock_now_ns();
+        if (now - t0 > slow_ns) {
+            /* Storage is slow: what waits behind it runs in parallel instead. */
+            __atomic_store_n(&q->slow_until_ns, now + SLOW_HOLD_NS, __ATOMIC_RELAXED);
+            if (i + 1 < n) {
+                stat_inc(&q->stats.slow_switches, 1);
+                to_pool(q, reqs + i + 1, n - i - 1);
+                return;
+            }
+        }
+    }
 }
 
 void exec_queue_submit(struct exec_queue *q, struct req **reqs, unsigned n)
 {
     struct exec *e = q->e;
-    bool run_inline;
 
     stat_inc(&q->stats.depth[depth_bucket(n)], 1);
-    switch (q->inline_only ? EXEC_INLINE : e->cfg.mode) {
-    case EXEC_AUTO:
-        run_inline = n <= e->cfg.auto_threshold;
-        break;
+    switch (q->mode) {
     case EXEC_POOL:
-        run_inline = false;
+        to_pool(q, reqs, n);
         break;
-    default:
-        run_inline = true;
+    case EXEC_AUTO:
+        submit_auto(q, reqs, n);
+        break;
+    case EXEC_URING: {
+        const struct req_io_engine *eng = uring_engine(q->uring);
+        unsigned before = uring_inflight(q->uring);
+        for (unsigned i = 0; i < n; i++) {
+            reqs[i]->io = eng;
+            e->fn(e->ctx, reqs[i]);
+        }
+        stat_inc(&q->stats.uring_reqs, uring_inflight(q->uring) - before);
+        stat_inc(&q->stats.inline_reqs, n);
+        uring_flush(q->uring);
         break;
     }
-    if (run_inline) {
+    default:
         stat_inc(&q->stats.inline_reqs, n);
         for (unsigned i = 0; i < n; i++)
             e->fn(e->ctx, reqs[i]);
-    } else {
-        stat_inc(&q->stats.pool_reqs, n);
-        pool_push(e->pool, reqs, n);
+        break;
     }
+}
+
+int exec_queue_poll_fd(struct exec_queue *q)
+{
+    return q->uring ? uring_event_fd(q->uring) : -1;
+}
+
+void exec_queue_poll(struct exec_queue *q)
+{
+    if (q->uring)
+        uring_reap(q->uring);
+}
+
+void exec_queue_drain(struct exec_queue *q)
+{
+    if (q->uring)
+        uring_drain(q->uring);
 }
 
 void exec_get_stats(struct exec *e, struct exec_stats *out)
@@ -197,9 +302,11 @@ void exec_log_stats(struct exec *e)
             break;
         off += (size_t)n;
     }
-    log_info("executor %s (pool %u, auto threshold %u): inline %llu pool %llu requests",
-             exec_mode_name(e->cfg.mode), e->cfg.mode == EXEC_INLINE ? 0 : e->cfg.pool_size,
-             e->cfg.auto_threshold, (unsigned long long)st.inline_reqs,
-             (unsigned long long)st.pool_reqs);
+    log_info("executor %s (pool %u, auto threshold %u, slow %u us): inline %llu pool %llu "
+             "io_uring %llu requests, %llu slow hand-offs",
+             exec_mode_name(e->cfg.mode), e->pool ? e->cfg.pool_size : 0, e->cfg.auto_threshold,
+             e->cfg.auto_slow_us, (unsigned long long)st.inline_reqs,
+             (unsigned long long)st.pool_reqs, (unsigned long long)st.uring_reqs,
+             (unsigned long long)st.slow_switches);
     log_info("queue depth (requests per wakeup):%s", line);
 }

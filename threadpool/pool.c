@@ -1,63 +1,178 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The ring is the bounded multi-producer multi-consumer queue where every
+ * cell carries a sequence number: a producer may fill cell i when its
+ * sequence equals the position it claimed, a consumer may take it when the
+ * sequence is one past; positions are claimed with compare-and-swap. No
+ * thread ever waits for another inside push or pop.
+ */
 #include "threadpool/pool.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/log.h"
 
+#define RING_SIZE    65536u    /* more than every queue's requests together */
 #define WORKER_STACK (1u << 20)
+#define SPIN_TRIES   200       /* empty polls before a worker sleeps (a few us) */
+
+struct cell {
+    size_t seq;               /* atomic */
+    struct req *req;
+};
 
 struct pool {
     exec_handler_fn *fn;
     void *ctx;
-    pthread_mutex_t lock;     /* guards the FIFO, idle and stop */
-    pthread_cond_t cond;
-    struct req *head, *tail;  /* linked through req->next */
-    unsigned idle;
-    bool stop;
+    pool_done_fn *done;
+
+    /* Separate cache lines: producers and consumers do not share one. */
+    size_t head __attribute__((aligned(64)));  /* atomic: next position to fill */
+    size_t tail __attribute__((aligned(64)));  /* atomic: next position to take */
+    uint32_t wake_seq __attribute__((aligned(64))); /* atomic: futex word */
+    unsigned sleepers;        /* atomic: workers inside (or entering) futex_wait */
+    bool stop;                /* atomic */
+
+    struct cell *ring;
     unsigned nthreads;
     pthread_t threads[];
 };
+
+static long futex(uint32_t *addr, int op, uint32_t val)
+{
+    return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+}
+
+static bool ring_push(struct pool *p, struct req *r)
+{
+    size_t pos = __atomic_load_n(&p->head, __ATOMIC_RELAXED);
+    for (;;) {
+        struct cell *c = &p->ring[pos & (RING_SIZE - 1)];
+        size_t seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+        intptr_t diff = (intptr_t)seq - (intptr_t)pos;
+        if (diff == 0) {
+            if (__atomic_compare_exchange_n(&p->head, &pos, pos + 1, true, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED)) {
+                c->req = r;
+                /* release: the request is visible before the cell is */
+                __atomic_store_n(&c->seq, pos + 1, __ATOMIC_RELEASE);
+                return true;
+            }
+        } else if (diff < 0) {
+            return false; /* full */
+        } else {
+            pos = __atomic_load_n(&p->head, __ATOMIC_RELAXED);
+        }
+    }
+}
+
+static struct req *ring_pop(struct pool *p)
+{
+    size_t pos = __atomic_load_n(&p->tail, __ATOMIC_RELAXED);
+    for (;;) {
+        struct cell *c = &p->ring[pos & (RING_SIZE - 1)];
+        size_t seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+        intptr_t diff = (intptr_t)seq - (intptr_t)(pos + 1);
+        if (diff == 0) {
+            if (__atomic_compare_exchange_n(&p->tail, &pos, pos + 1, true, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED)) {
+                struct req *r = c->req;
+                /* release: our read of the cell before producers reuse it */
+                __atomic_store_n(&c->seq, pos + RING_SIZE, __ATOMIC_RELEASE);
+                return r;
+            }
+        } else if (diff < 0) {
+            return NULL; /* empty */
+        } else {
+            pos = __atomic_load_n(&p->tail, __ATOMIC_RELAXED);
+        }
+    }
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void run_one(struct pool *p, struct req *r)
+{
+    void *owner = r->exec_queue;
+    uint64_t t0 = clock_now_ns();
+    p->fn(p->ctx, r);
+    if (p->done)
+        p->done(owner, clock_now_ns() - t0);
+}
 
 static void *worker(void *arg)
 {
     struct pool *p = arg;
 
-    pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->head && !p->stop) {
-            p->idle++;
-            pthread_cond_wait(&p->cond, &p->lock);
-            p->idle--;
+        struct req *r = ring_pop(p);
+        for (unsigned i = 0; !r && i < SPIN_TRIES; i++) {
+            cpu_relax();
+            r = ring_pop(p);
         }
-        struct req *r = p->head;
-        if (!r)
-            break; /* stop and nothing left */
-        p->head = r->next;
-        if (!p->head)
-            p->tail = NULL;
-        pthread_mutex_unlock(&p->lock);
-        p->fn(p->ctx, r);
-        pthread_mutex_lock(&p->lock);
+        if (r) {
+            run_one(p, r);
+            continue;
+        }
+        if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
+            break;
+        /* Announce the sleep, then look once more: a producer that pushed
+         * before seeing us in `sleepers` is caught by this second look, one
+         * that pushes after sees us and bumps wake_seq (both fences are full). */
+        uint32_t seq = __atomic_load_n(&p->wake_seq, __ATOMIC_ACQUIRE);
+        __atomic_add_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        r = ring_pop(p);
+        if (!r && !__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
+            futex(&p->wake_seq, FUTEX_WAIT_PRIVATE, seq);
+        __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+        if (r)
+            run_one(p, r);
     }
-    pthread_mutex_unlock(&p->lock);
     return NULL;
 }
 
-int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, struct pool **out)
+static void wake_workers(struct pool *p, unsigned n)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    unsigned sleeping = __atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST);
+    if (sleeping) {
+        __atomic_add_fetch(&p->wake_seq, 1, __ATOMIC_RELEASE);
+        futex(&p->wake_seq, FUTEX_WAKE_PRIVATE, MIN(n, sleeping));
+    }
+}
+
+int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, pool_done_fn *done,
+             struct pool **out)
 {
     struct pool *p = calloc(1, sizeof(*p) + nthreads * sizeof(pthread_t));
     pthread_attr_t attr;
     if (!p)
         return -ENOMEM;
+    p->ring = calloc(RING_SIZE, sizeof(*p->ring));
+    if (!p->ring) {
+        free(p);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < RING_SIZE; i++)
+        p->ring[i].seq = i;
     p->fn = fn;
     p->ctx = ctx;
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->cond, NULL);
+    p->done = done;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, WORKER_STACK);
     for (unsigned i = 0; i < nthreads; i++) {
@@ -79,38 +194,24 @@ void pool_free(struct pool *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->lock);
-    p->stop = true;
-    pthread_cond_broadcast(&p->cond);
-    pthread_mutex_unlock(&p->lock);
+    __atomic_store_n(&p->stop, true, __ATOMIC_RELEASE);
+    wake_workers(p, UINT_MAX);
     for (unsigned i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
-    pthread_mutex_destroy(&p->lock);
-    pthread_cond_destroy(&p->cond);
+    /* Workers leave only with the ring empty; anything pushed after stop is ours. */
+    for (struct req *r; (r = ring_pop(p));)
+        run_one(p, r);
+    free(p->ring);
     free(p);
 }
 
-void pool_push(struct pool *p, struct req **reqs, unsigned n)
+unsigned pool_push(struct pool *p, struct req **reqs, unsigned n)
 {
-    if (!n)
-        return;
-    for (unsigned i = 0; i + 1 < n; i++)
-        reqs[i]->next = reqs[i + 1];
-    reqs[n - 1]->next = NULL;
-
-    pthread_mutex_lock(&p->lock);
-    if (p->tail)
-        p->tail->next = reqs[0];
-    else
-        p->head = reqs[0];
-    p->tail = reqs[n - 1];
-    unsigned wake = MIN(n, p->idle);
-    pthread_mutex_unlock(&p->lock);
-    /* Wake as many idle workers as there is work; signalling after unlock
-     * keeps the woken thread from blocking on the lock we hold. */
-    if (wake >= p->nthreads)
-        pthread_cond_broadcast(&p->cond);
-    else
-        for (unsigned i = 0; i < wake; i++)
-            pthread_cond_signal(&p->cond);
+    unsigned i;
+    for (i = 0; i < n; i++)
+        if (!ring_push(p, reqs[i]))
+            break;
+    if (i)
+        wake_workers(p, i);
+    return i;
 }

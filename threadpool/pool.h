@@ -1,17 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* A fixed set of worker threads fed through one FIFO. */
+/*
+ * A fixed set of worker threads fed through one lock-free bounded ring.
+ * Producers (queue threads) push without a lock or an allocation; idle
+ * workers spin briefly, then sleep on a futex that producers touch only
+ * when someone sleeps.
+ */
 #ifndef THREADPOOL_POOL_H
 #define THREADPOOL_POOL_H
+
+#include <stdbool.h>
 
 #include "common/request.h"
 #include "threadpool/executor.h"
 
 struct pool;
 
-int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, struct pool **out);
+/*
+ * Runs after each request on the same worker, with the request's exec_queue
+ * as it was before the request ran (the request itself may be reused by then).
+ */
+typedef void pool_done_fn(void *exec_queue, uint64_t service_ns);
+
+int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, pool_done_fn *done,
+             struct pool **out);
 /* Finishes what is queued, then joins the workers. Accepts NULL. */
 void pool_free(struct pool *p);
-/* Queues n requests (any thread); no allocation. */
-void pool_push(struct pool *p, struct req **reqs, unsigned n);
+/*
+ * Queues n requests (any thread). Returns how many were queued: fewer only
+ * when the ring is full, and the caller runs the rest itself.
+ */
+unsigned pool_push(struct pool *p, struct req **reqs, unsigned n);
 
 #endif

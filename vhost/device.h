@@ -23,6 +23,8 @@ struct vhu_queue_handler {
     /* Optional: an fd the queue thread also waits on; poll() runs when it is readable. */
     int (*poll_fd)(void *qctx);
     void (*poll)(void *qctx);
+    /* Optional: on the queue thread as it exits; completes what only it can complete. */
+    void (*drain)(void *qctx);
     /* After the queue thread has exited and every request completed. */
     void (*stop)(void *qctx);
     void *opaque;

@@ -166,6 +166,11 @@ static void *queue_thread(void *arg)
             vq_batch_end(vq);
         }
     }
+    if (q->handler->drain) {
+        vq_batch_begin(vq);
+        q->handler->drain(q->qctx);
+        vq_batch_end(vq);
+    }
     free(batch);
     return NULL;
 }

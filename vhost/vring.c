@@ -156,7 +156,7 @@ static int add_segs(struct vq_req *q, const struct vhu_memmap *mem, unsigned *ns
             if (q->seg_cap >= VQ_MAX_SEGS)
                 return -E2BIG;
             unsigned cap = MIN(q->seg_cap * 4, VQ_MAX_SEGS);
-            struct iovec *n = malloc(cap * sizeof(*n));
+            struct iovec *n = malloc(2 * cap * sizeof(*n));
             if (!n)
                 return -ENOMEM;
             memcpy(n, q->segs, *nsegs * sizeof(*n));
@@ -254,6 +254,8 @@ static int walk_chain(struct vq *vq, struct vq_req *q, unsigned head, const char
     q->req.in_cnt = nin;
     q->req.out = q->segs + nin;
     q->req.out_cnt = nsegs - nin;
+    q->req.iov_scratch = q->segs + q->seg_cap;
+    q->req.iov_scratch_cap = q->seg_cap;
     return 0;
 }
 

@@ -32,8 +32,9 @@ struct vq_req {
     struct vhu_memmap *mem;   /* reference held while in flight */
     bool inflight;            /* owned by the queue thread at pop, by the completer after */
     unsigned seg_cap;
-    struct iovec *segs;       /* readable segments, then writable ones */
-    struct iovec segs_inline[VQ_INLINE_SEGS];
+    struct iovec *segs;       /* readable segments, then writable ones; then as many
+                               * again as the request's iov_scratch */
+    struct iovec segs_inline[2 * VQ_INLINE_SEGS];
 };
 
 struct vq_stats {

@@ -69,8 +69,7 @@ char *fx_path(struct fx *f, const char *name)
 int fx_start_daemon(struct fx *f)
 {
     g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
-    for (char **a = daemon_argv; *a; a++)
-        g_ptr_array_add(args, g_strdup(*a));
+    g_ptr_array_add(args, g_strdup(daemon_argv[0]));
     g_ptr_array_add(args, g_strdup_printf("--socket-path=%s", f->sock));
     g_ptr_array_add(args, g_strdup("-o"));
     g_ptr_array_add(args, g_strdup_printf("source=%s", f->share));
@@ -79,6 +78,9 @@ int fx_start_daemon(struct fx *f)
     g_ptr_array_add(args, g_strdup("-o"));
     g_ptr_array_add(args, g_strdup("xattr"));
     g_ptr_array_add(args, g_strdup("--thread-pool-size=0"));
+    /* the command's own options last, so they win over the defaults above */
+    for (char **a = daemon_argv + 1; *a; a++)
+        g_ptr_array_add(args, g_strdup(*a));
     g_ptr_array_add(args, NULL);
 
     unlink(f->sock);
