@@ -353,16 +353,20 @@ static void req_done_cb(struct req *r, uint32_t written)
     struct vq_req *q = r->transport;
     struct vq *vq = q->vq;
     struct vhu_memmap *mem = q->mem;
+    uint32_t slot = r->slot;
 
     pthread_mutex_lock(&vq->used_lock);
+    /* The head is free before the driver can see it used: from the index
+     * store on, the driver may add it again and the queue thread (which
+     * does not take used_lock) pop it. q is not touched after this. */
+    q->mem = NULL;
+    __atomic_store_n(&q->inflight, false, __ATOMIC_RELEASE);
     struct vring_used_elem *e = &vq->used->ring[vq->used_idx % vq->num];
-    e->id = r->slot;
+    e->id = slot;
     e->len = written;
     vq->used_idx++;
     /* release: the element (and the reply bytes) before the index */
     __atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
-    q->mem = NULL;
-    __atomic_store_n(&q->inflight, false, __ATOMIC_RELEASE);
     if (tls_batch_vq == vq)
         vq->notify_pending = true;
     else
