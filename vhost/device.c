@@ -786,13 +786,14 @@ void vhu_dev_log_stats(struct vhu_dev *dev)
 {
     for (unsigned i = 0; i < dev->nqueues; i++) {
         struct vq *vq = &dev->queues[i].vq;
-        if (!vq->stats.popped && !dev->queues[i].running)
+        if (!vq_stat_get(&vq->stats.popped) && !dev->queues[i].running)
             continue;
         log_info("queue %u: popped %llu completed %llu kicks %llu notifies %llu suppressed %llu%s",
-                 i, (unsigned long long)vq->stats.popped,
-                 (unsigned long long)__atomic_load_n(&vq->stats.completed, __ATOMIC_RELAXED),
-                 (unsigned long long)vq->stats.kicks, (unsigned long long)vq->stats.notifies,
-                 (unsigned long long)vq->stats.suppressed,
+                 i, (unsigned long long)vq_stat_get(&vq->stats.popped),
+                 (unsigned long long)vq_stat_get(&vq->stats.completed),
+                 (unsigned long long)vq_stat_get(&vq->stats.kicks),
+                 (unsigned long long)vq_stat_get(&vq->stats.notifies),
+                 (unsigned long long)vq_stat_get(&vq->stats.suppressed),
                  __atomic_load_n(&vq->broken, __ATOMIC_RELAXED) ? " (broken)" : "");
     }
 }

@@ -156,7 +156,7 @@ static void *queue_thread(void *arg)
         }
         if (pfd[0].revents & POLLIN) {
             eventfd_drain(q->kick_fd);
-            vq->stats.kicks++;
+            vq_stat_add(&vq->stats.kicks, 1);
         }
         if (pfd[1].revents & POLLIN)
             eventfd_drain(q->wake_fd);

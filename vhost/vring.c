@@ -309,7 +309,7 @@ int vq_pop_batch(struct vq *vq, struct req **out, unsigned max)
         pthread_mutex_lock(&vq->used_lock);
         vq->inflight += got;
         pthread_mutex_unlock(&vq->used_lock);
-        vq->stats.popped += got;
+        vq_stat_add(&vq->stats.popped, got);
         /* what was popped before a corrupt entry is still served */
         return (int)got;
     }
@@ -342,9 +342,9 @@ static void notify_locked(struct vq *vq)
         uint64_t one = 1;
         if (write(vq->call_fd, &one, sizeof(one)) < 0)
             log_debug("queue %u: call eventfd write failed: %d", vq->index, errno);
-        vq->stats.notifies++;
+        vq_stat_add(&vq->stats.notifies, 1);
     } else {
-        vq->stats.suppressed++;
+        vq_stat_add(&vq->stats.suppressed, 1);
     }
 }
 
@@ -374,7 +374,7 @@ static void req_done_cb(struct req *r, uint32_t written)
     if (--vq->inflight == 0)
         pthread_cond_broadcast(&vq->idle_cond);
     pthread_mutex_unlock(&vq->used_lock);
-    __atomic_add_fetch(&vq->stats.completed, 1, __ATOMIC_RELAXED);
+    vq_stat_add(&vq->stats.completed, 1);
     vhu_memmap_unref(mem);
 }
 

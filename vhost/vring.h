@@ -37,13 +37,25 @@ struct vq_req {
     struct iovec segs_inline[2 * VQ_INLINE_SEGS];
 };
 
+/* Counters are atomic (relaxed): the statistics dump reads them from the
+ * message thread while the queue is running. */
 struct vq_stats {
     uint64_t popped;          /* requests popped (queue thread) */
-    uint64_t completed;       /* atomic */
-    uint64_t notifies;        /* call eventfd writes, under used_lock */
-    uint64_t suppressed;      /* notifications EVENT_IDX saved, under used_lock */
+    uint64_t completed;
+    uint64_t notifies;        /* call eventfd writes (under used_lock) */
+    uint64_t suppressed;      /* notifications EVENT_IDX saved (under used_lock) */
     uint64_t kicks;           /* wakeups by the kick eventfd (queue thread) */
 };
+
+static inline void vq_stat_add(uint64_t *counter, uint64_t n)
+{
+    __atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t vq_stat_get(const uint64_t *counter)
+{
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
 
 struct vq {
     unsigned index;
