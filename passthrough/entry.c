@@ -31,6 +31,36 @@ static void fill_entry(const struct pt_fs *fs, const struct pt_inode *inode,
     pt_fill_attr(fs, inode, &st, &out->attr);
 }
 
+/*
+ * The entry for the inode `path_fd` (O_PATH, consumed) reached from dir,
+ * with one lookup added. dotdot: it is dir's parent, not a child.
+ */
+static int entry_of_path_fd(struct pt_fs *fs, struct pt_inode *dir, int path_fd, bool dotdot,
+                            struct pt_entry *out)
+{
+    _cleanup_close_ int fd = path_fd;
+    struct statx stx;
+    if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
+              STATX_BASIC_STATS | STATX_MNT_ID, &stx) < 0)
+        return neg_errno();
+
+    uint64_t mnt_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
+    bool submount = mnt_id != dir->mnt_id;
+    /* ".." is the parent, not a child: whether it is a mount point has
+     * nothing to do with `dir`; the kernel can tell (Linux >= 5.8). */
+    if (dotdot)
+        submount = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+                   (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+    struct pt_inode *inode;
+    int r = pt_inode_find_or_add(fs, TAKE_FD(fd), &stx, submount, &inode);
+    if (r < 0)
+        return r;
+    fill_entry(fs, inode, &stx, out);
+    pt_inode_add_lookup(inode);
+    pt_inode_unref(fs, inode);
+    return 0;
+}
+
 int pt_lookup_in(struct pt_fs *fs, struct pt_inode *dir, const char *name,
                  struct pt_entry *out)
 {
@@ -50,28 +80,22 @@ int pt_lookup_in(struct pt_fs *fs, struct pt_inode *dir, const char *name,
         return 0;
     }
 
-    _cleanup_close_ int fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return neg_errno();
-    if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
-              STATX_BASIC_STATS | STATX_MNT_ID, &stx) < 0)
-        return neg_errno();
+    return entry_of_path_fd(fs, dir, fd, strcmp(name, "..") == 0, out);
+}
 
-    uint64_t mnt_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
-    bool submount = mnt_id != dir->mnt_id;
-    /* ".." is the parent, not a child: whether it is a mount point has
-     * nothing to do with `dir`; the kernel can tell (Linux >= 5.8). */
-    if (strcmp(name, "..") == 0)
-        submount = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-                   (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-    struct pt_inode *inode;
-    r = pt_inode_find_or_add(fs, TAKE_FD(fd), &stx, submount, &inode);
-    if (r < 0)
-        return r;
-    fill_entry(fs, inode, &stx, out);
-    pt_inode_add_lookup(inode);
-    pt_inode_unref(fs, inode);
-    return 0;
+int pt_lookup_open_file(struct pt_fs *fs, struct pt_inode *dir, int fd, struct pt_entry *out)
+{
+    /* The /proc magic link names the open file itself, whatever its name
+     * has become since it was opened. */
+    char name[PT_FD_NAME_MAX];
+    pt_fd_name(fd, name);
+    int path_fd = openat(fs->proc_fd, name, O_PATH | O_CLOEXEC);
+    if (path_fd < 0)
+        return neg_errno();
+    return entry_of_path_fd(fs, dir, path_fd, false, out);
 }
 
 int pt_lookup(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent,

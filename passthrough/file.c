@@ -115,7 +115,10 @@ static int create_in(struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_inode
     if (fd < 0)
         return r;
 
-    r = pt_lookup_in(fs, dir, name, entry);
+    /* The entry must be the file just opened: the name may already be
+     * another file's (a RENAME onto it), and the guest would then write
+     * through fh into one inode while it caches the data as another's. */
+    r = pt_lookup_open_file(fs, dir, fd, entry);
     if (r < 0) {
         close(fd);
         return r;

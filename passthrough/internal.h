@@ -227,5 +227,9 @@ mode_t pt_mode_without_suidgid(mode_t mode);
 /* LOOKUP of name in dir; fills out and adds one guest lookup on success. */
 int pt_lookup_in(struct pt_fs *fs, struct pt_inode *dir, const char *name,
                  struct pt_entry *out);
+/* The entry of the file `fd` (any open file, not consumed) was opened as,
+ * by name in dir; fills out and adds one guest lookup. Unlike a LOOKUP of
+ * the name, it cannot give another inode renamed there meanwhile. */
+int pt_lookup_open_file(struct pt_fs *fs, struct pt_inode *dir, int fd, struct pt_entry *out);
 
 #endif

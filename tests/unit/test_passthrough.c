@@ -1679,6 +1679,54 @@ static void test_creds_are_per_thread(struct fx *f, gconstpointer data)
     g_assert_cmpuint(counts_inodes(f), ==, 1);
 }
 
+struct rename_over {
+    struct fx *f;
+    int stop;                 /* atomic */
+};
+
+/* Keeps renaming fresh files onto "target". */
+static void *rename_over_thread(void *arg)
+{
+    struct rename_over *ro = arg;
+    int dfd = openat(ro->f->dfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(dfd, >=, 0);
+    while (!__atomic_load_n(&ro->stop, __ATOMIC_ACQUIRE)) {
+        int fd = openat(dfd, "fresh", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            close(fd);
+        renameat(dfd, "fresh", dfd, "target");
+    }
+    close(dfd);
+    return NULL;
+}
+
+/* CREATE's entry is the file its handle is open on, even when another file
+ * is renamed onto the name between the open and the lookup. */
+static void test_create_entry_is_the_open_file(struct fx *f, gconstpointer data)
+{
+    struct rename_over ro = { .f = f };
+    pthread_t t;
+    g_assert_cmpint(pthread_create(&t, NULL, rename_over_thread, &ro), ==, 0);
+    for (unsigned i = 0; i < 20000; i++) {
+        struct pt_entry e;
+        uint64_t fh;
+        uint32_t oflags;
+        if (pt_create(f->fs, &root_ctx, PT_ROOT_ID, "target", 0644, O_RDWR, 0, &e, &fh,
+                      &oflags) < 0)
+            continue;
+        struct pt_file *file = pt_file_get(f->fs, fh);
+        g_assert_nonnull(file);
+        struct stat st;
+        g_assert_cmpint(fstat(pt_file_fd(file), &st), ==, 0);
+        pt_file_put(f->fs, file);
+        g_assert_cmpuint(st.st_ino, ==, e.attr.st.st_ino);
+        g_assert_cmpint(pt_release(f->fs, &root_ctx, e.nodeid, fh, 0, 0, 0), ==, 0);
+        pt_forget(f->fs, e.nodeid, 1);
+    }
+    __atomic_store_n(&ro.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(t, NULL);
+}
+
 #define ADD(name, fn) \
     g_test_add("/passthrough/" name, struct fx, NULL, fx_setup, fn, fx_teardown)
 
@@ -1693,6 +1741,7 @@ int main(int argc, char **argv)
     ADD("symlinks-not-followed", test_symlinks_not_followed);
     ADD("create-ownership", test_create_ownership);
     ADD("create-umask", test_create_umask);
+    ADD("create-entry-is-the-open-file", test_create_entry_is_the_open_file);
     ADD("creds-restored", test_creds_are_per_thread);
     ADD("setattr", test_setattr);
     ADD("access", test_access);
