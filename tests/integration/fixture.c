@@ -140,6 +140,20 @@ static int rm_one(const char *path, const struct stat *st, int type, struct FTW 
     return 0;
 }
 
+/* What the sanitizer runtimes print when they find something. */
+static const char *const sanitizer_reports[] = {
+    "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+    "ThreadSanitizer: reported", "runtime error:",
+};
+
+static const char *sanitizer_report_in(const char *path)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(sanitizer_reports); i++)
+        if (tc_file_contains(path, sanitizer_reports[i]))
+            return sanitizer_reports[i];
+    return NULL;
+}
+
 void fx_teardown(struct fx *f, gconstpointer data)
 {
     int st = 0, r = 0;
@@ -149,7 +163,11 @@ void fx_teardown(struct fx *f, gconstpointer data)
     f->dev = NULL;
     if (f->pid > 0)
         r = tc_daemon_stop(f->pid, STOP_TIMEOUT_MS, &st);
-    if (g_test_failed()) {
+    /* A sanitizer report fails the test even when the daemon's exit status
+     * does not show it: UBSan carries on by default, and whether a report
+     * changes the status depends on options the caller may not have set. */
+    const char *report = sanitizer_report_in(f->log);
+    if (report || g_test_failed()) {
         g_autofree char *log = NULL;
         if (g_file_get_contents(f->log, &log, NULL, NULL))
             g_test_message("daemon log:\n%s", log);
@@ -161,6 +179,8 @@ void fx_teardown(struct fx *f, gconstpointer data)
     g_free(f->share);
     g_free(f->sock);
     g_free(f->log);
+    if (report)
+        g_error("the daemon's log holds a sanitizer report (\"%s\")", report);
     if (f->pid > 0) {
         /* the daemon must end cleanly: by itself on disconnect or on SIGTERM */
         if (r != 0 || !((WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
