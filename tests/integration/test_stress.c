@@ -80,24 +80,37 @@ static inline uint64_t pat_word(uint64_t ino, uint64_t word)
     return x;
 }
 
+static inline uint8_t pat_byte(uint64_t word, unsigned i)
+{
+    uint8_t b = (uint8_t)(word >> (i * 8));
+    return b ? b : 0xa5;
+}
+
 static inline uint8_t pat(uint64_t ino, uint64_t off)
 {
-    uint8_t b = (uint8_t)(pat_word(ino, off >> 3) >> ((off & 7) * 8));
-    return b ? b : 0xa5;
+    return pat_byte(pat_word(ino, off >> 3), off & 7);
 }
 
 static void pat_fill(uint8_t *p, uint64_t ino, uint64_t off, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        p[i] = pat(ino, off + i);
+    uint64_t w = pat_word(ino, off >> 3);
+    for (size_t i = 0; i < len; i++) {
+        if (((off + i) & 7) == 0)
+            w = pat_word(ino, (off + i) >> 3);
+        p[i] = pat_byte(w, (off + i) & 7);
+    }
 }
 
 /* Returns the index of the first byte that is neither 0 nor the pattern, or len. */
 static size_t pat_check(const uint8_t *p, uint64_t ino, uint64_t off, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if (p[i] != 0 && p[i] != pat(ino, off + i))
+    uint64_t w = pat_word(ino, off >> 3);
+    for (size_t i = 0; i < len; i++) {
+        if (((off + i) & 7) == 0)
+            w = pat_word(ino, (off + i) >> 3);
+        if (p[i] != 0 && p[i] != pat_byte(w, (off + i) & 7))
             return i;
+    }
     return len;
 }
 
