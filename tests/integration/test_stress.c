@@ -276,6 +276,7 @@ struct worker {
     bool stopped;
     uint64_t last_progress_ns;
     uint64_t max_gap_ns;      /* longest wait for a completion */
+    uint64_t late_wakeups;    /* completions found only when a wait timed out */
 
     /* statistics */
     uint64_t done[OP_COUNT];
@@ -1317,8 +1318,12 @@ static int kick(struct worker *w)
 static bool reap(struct worker *w, int timeout_ms)
 {
     struct tc_fuse_req *done[SLOTS];
+    uint64_t t0 = clock_now_ns();
     int n = tc_fuse_reap(w->st->dev, w->q, done, SLOTS, timeout_ms);
     uint64_t now = clock_now_ns();
+    /* The wait ran out, yet completions were there: no notification came. */
+    if (n > 0 && timeout_ms > 0 && now - t0 >= (uint64_t)timeout_ms * 1000000ull)
+        w->late_wakeups++;
     if (n == -ETIMEDOUT || n == 0) {
         if (w->inflight && now - w->last_progress_ns > STALL_NS) {
             const struct tc_vq *vq = &w->st->dev->vqs[w->q];
@@ -1778,10 +1783,12 @@ static void test_stress(struct fx *f, gconstpointer data)
         uint64_t n = 0;
         for (unsigned k = 0; k < OP_COUNT; k++)
             n += w->done[k];
-        g_test_message("queue %u: %llu requests, longest wait %llu ms; stopped at base %u with "
-                       "%u in flight: %u completed while stopping, %u not popped yet", w->q,
+        g_test_message("queue %u: %llu requests, longest wait %llu ms, %llu wakeups by timeout "
+                       "with completions pending; stopped at base %u with %u in flight: %u "
+                       "completed while stopping, %u not popped yet", w->q,
                        (unsigned long long)n, (unsigned long long)(w->max_gap_ns / 1000000),
-                       w->stop_base, w->stop_inflight, w->stop_completed, w->stop_pending);
+                       (unsigned long long)w->late_wakeups, w->stop_base, w->stop_inflight,
+                       w->stop_completed, w->stop_pending);
     }
     g_test_message("%llu requests in %.1f s (%.0f/s), %llu errors, %llu EBADF from FORGET or "
                    "RELEASE races; %.1f MiB read, %.1f MiB written",
