@@ -17,9 +17,10 @@
  *    above 0 when a request was sent and did not drop to 0 since must not
  *    give EBADF; a nodeid always names the same inode, and two nodeids
  *    with a count above 0 never name the same inode;
- *  - handles shared between the threads are RELEASEd while others READ
- *    them: those READs return correct data or EBADF, and a handle whose
- *    RELEASE was answered gives EBADF from then on;
+ *  - handles shared between the threads are RELEASEd (mostly by the last
+ *    queue's thread) while the others READ them: those READs return
+ *    correct data or EBADF, and a handle whose RELEASE was answered gives
+ *    EBADF from then on;
  *  - each request queue is stopped once with GET_VRING_BASE while it has
  *    requests in flight: the base returned equals the used index (every
  *    popped request got exactly one used entry, and they were all there
@@ -1275,7 +1276,11 @@ static bool submit_random(struct worker *w)
     if (!op)
         return false;
     for (unsigned tries = 0; tries < 8; tries++) {
-        if (!build_op(w, op, random_kind(&w->rng)))
+        /* The last queue's thread is the main releaser of shared handles:
+         * its RELEASEs race the READs the other threads send on them. */
+        enum op_kind kind = w->q == NQ && one_in(&w->rng, 6) ? OP_RELEASE_SHARED
+                                                             : random_kind(&w->rng);
+        if (!build_op(w, op, kind))
             continue;
         int r = tc_fuse_submit(w->st->dev, &op->req);
         if (r < 0) {
