@@ -11,10 +11,14 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 
+static void queue_mem_sync(void *arg);
+
 int vhu_queue_init(struct vhu_queue *q, unsigned index, const struct vhu_queue_handler *h)
 {
     memset(q, 0, sizeof(*q));
     vq_init(&q->vq, index);
+    q->vq.mem_sync = queue_mem_sync;
+    q->vq.mem_sync_arg = q;
     q->handler = h;
     q->kick_fd = -1;
     q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -109,6 +113,12 @@ static void queue_check_mem(struct vhu_queue *q)
     }
     q->mem_gen = gen;
     vhu_memmap_unref(m);
+}
+
+/* vq.mem_sync: requests just seen may use memory added since the last check. */
+static void queue_mem_sync(void *arg)
+{
+    queue_check_mem(arg);
 }
 
 static void run_batch(struct vhu_queue *q, struct req **batch, unsigned n)

@@ -271,6 +271,11 @@ int vq_pop_batch(struct vq *vq, struct req **out, unsigned max)
         mark_broken(vq, "available index moved past the ring size", avail_idx);
         return -EIO;
     }
+    if (pending && vq->mem_sync) {
+        vq->mem_sync(vq->mem_sync_arg);
+        if (__atomic_load_n(&vq->broken, __ATOMIC_RELAXED))
+            return -EIO;
+    }
     unsigned n = MIN((unsigned)pending, max);
     uint64_t now = n ? clock_now_ns() : 0;
     unsigned got = 0;

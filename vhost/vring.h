@@ -88,6 +88,17 @@ struct vq {
 
     struct vq_req *reqs;       /* [num], allocated at start */
     struct vq_stats stats;
+
+    /*
+     * Optional, set once before the first start; runs on the queue thread.
+     * vq_pop_batch() calls it after it has seen new requests and before it
+     * translates their descriptors, to switch to the newest guest memory
+     * map (vq_remap()). A driver uses a memory region only once the map
+     * holding it was acknowledged, so a check made after seeing the
+     * request cannot be too early; one made before it may be.
+     */
+    void (*mem_sync)(void *arg);
+    void *mem_sync_arg;
 };
 
 void vq_init(struct vq *vq, unsigned index);
