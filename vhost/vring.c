@@ -61,8 +61,14 @@ void vq_done(struct vq *vq)
 
 static void req_done_cb(struct req *r, uint32_t written);
 
+struct rings {
+    struct vring_desc *desc;
+    struct vring_avail *avail;
+    struct vring_used *used;
+};
+
 /* Ring sizes per the split-ring layout, EVENT_IDX fields included. */
-static int translate_rings(struct vq *vq, struct vhu_memmap *mem)
+static int translate_rings(const struct vq *vq, struct vhu_memmap *mem, struct rings *out)
 {
     uint64_t n = vq->num;
     struct vring_desc *desc = vhu_memmap_uaddr_range(mem, vq->desc_uaddr, 16 * n);
@@ -73,19 +79,22 @@ static int translate_rings(struct vq *vq, struct vhu_memmap *mem)
         return -EINVAL;
     if (((uintptr_t)desc & 15) || ((uintptr_t)avail & 1) || ((uintptr_t)used & 3))
         return -EINVAL;
-    vq->desc = desc;
-    vq->avail = avail;
-    vq->used = used;
+    *out = (struct rings){ .desc = desc, .avail = avail, .used = used };
     return 0;
 }
 
 int vq_start(struct vq *vq, struct vhu_memmap *mem)
 {
+    struct rings rings;
     if (!vq->num || !vq->addr_set)
         return -EINVAL;
-    int r = translate_rings(vq, mem);
+    int r = translate_rings(vq, mem, &rings);
     if (r < 0)
         return r;
+    /* Stopped: no completer can be looking at the rings. */
+    vq->desc = rings.desc;
+    vq->avail = rings.avail;
+    vq->used = rings.used;
 
     reqs_free(vq);
     vq->reqs = calloc(vq->num, sizeof(*vq->reqs));
@@ -122,9 +131,17 @@ void vq_stop(struct vq *vq)
 
 int vq_remap(struct vq *vq, struct vhu_memmap *mem)
 {
-    int r = translate_rings(vq, mem);
+    struct rings rings;
+    int r = translate_rings(vq, mem, &rings);
     if (r < 0)
         return r;
+    /* Completions on other threads read avail (used_event, flags) and used
+     * under used_lock: switch the pointers there. */
+    pthread_mutex_lock(&vq->used_lock);
+    vq->desc = rings.desc;
+    vq->avail = rings.avail;
+    vq->used = rings.used;
+    pthread_mutex_unlock(&vq->used_lock);
     vhu_memmap_unref(vq->mem);
     vq->mem = vhu_memmap_ref(mem);
     return 0;

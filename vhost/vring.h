@@ -70,6 +70,8 @@ struct vq {
 
     /* Running state. */
     struct vhu_memmap *mem;   /* map the ring pointers were translated with (ref) */
+    /* Written by the queue thread, under used_lock while it runs; read by
+     * completers (avail, used) under used_lock. */
     struct vring_desc *desc;
     struct vring_avail *avail;
     struct vring_used *used;
