@@ -27,6 +27,9 @@
  *    when the stop returned), requests not popped yet stay pending and are
  *    served after the restart; nothing is lost or answered twice over the
  *    whole run (tc_vring refuses a used entry for a head not in flight);
+ *  - one guest memory region is removed and added again every 300 ms while
+ *    the queues are busy, and a request whose descriptors lie in it is
+ *    sent as soon as the daemon acknowledged it: it must be served;
  *  - at the end every lookup is forgotten and every handle released: the
  *    daemon's statistics (SIGUSR1) must show 1 inode and 0 open handles,
  *    and it must exit 0 when the frontend disconnects.
@@ -67,6 +70,10 @@
 #define MAX_DIRH      3           /* open directory handles per thread */
 #define NSHARED       32          /* file handles shared between the threads */
 #define NDEAD         64          /* released handles remembered */
+#define NREGIONS      4           /* guest memory regions (32 MiB each) */
+#define CHURN_REGION  3           /* removed and added again while requests run */
+#define CHURN_QUEUE   3           /* the thread doing it; its slot 0 lives there */
+#define CHURN_NS      (300ull * 1000000ull)
 #define STALL_NS      (30ull * 1000000000ull)
 #define NS_PER_SEC    1000000000ull
 
@@ -277,6 +284,8 @@ struct worker {
     bool stopped;
     uint64_t last_progress_ns;
     uint64_t max_gap_ns;      /* longest wait for a completion */
+    uint64_t next_churn_ns;   /* CHURN_QUEUE: when to remove and add the region again */
+    unsigned churns;
     uint64_t late_wakeups;    /* completions found only when a wait timed out */
 
     /* statistics */
@@ -1430,6 +1439,50 @@ static void stop_and_restart(struct worker *w)
     w->last_progress_ns = clock_now_ns();
 }
 
+/*
+ * Removes the guest memory region only slot 0 of this thread uses and adds
+ * it again (REM_MEM_REG / ADD_MEM_REG) while requests run, then sends a
+ * request from slot 0 at once: its descriptors lie in the region the
+ * daemon has just acknowledged, and it must be served. In between, the
+ * daemon's queue thread is given time to switch to the map without the
+ * region, and then work to be busy with when the region comes back, so it
+ * is in the middle of serving requests when it meets the new one.
+ */
+static void churn_memory(struct worker *w)
+{
+    struct stress *st = w->st;
+    struct op *slot0 = &w->ops[0];
+
+    pthread_mutex_lock(&st->ctl_lock);
+    int r = tc_dev_rem_mem_reg(st->dev, CHURN_REGION);
+    if (r == 0) {
+        g_usleep(20000);
+        slot0->busy = true; /* keep it for the request in the region */
+        for (unsigned i = 0; i < 16; i++)
+            submit_random(w);
+        slot0->busy = false;
+        kick(w);
+        r = tc_dev_add_mem_reg(st->dev, CHURN_REGION);
+    }
+    pthread_mutex_unlock(&st->ctl_lock);
+    if (r < 0) {
+        fail(st, "queue %u: removing and adding memory region %u: %s", w->q, CHURN_REGION,
+             g_strerror(-r));
+        return;
+    }
+    w->churns++;
+    if (!submit_random(w) || kick(w) < 0)
+        return;
+    uint64_t t0 = clock_now_ns();
+    while (slot0->busy && !failed(st) && reap(w, 100)) {
+        if (clock_now_ns() - t0 > 10 * NS_PER_SEC) {
+            fail(st, "queue %u: no reply in 10 s to a request in memory region %u, added "
+                 "again just before it was sent", w->q, CHURN_REGION);
+            return;
+        }
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -1448,6 +1501,10 @@ static void *worker_main(void *arg)
             ;
         if (kick(w) < 0 || !reap(w, 100))
             break;
+        if (w->q == CHURN_QUEUE && !w->ops[0].busy && clock_now_ns() >= w->next_churn_ns) {
+            churn_memory(w);
+            w->next_churn_ns = clock_now_ns() + CHURN_NS;
+        }
     }
 
     /* Drain, then close what this thread still has open. */
@@ -1725,6 +1782,14 @@ static void test_stress(struct fx *f, gconstpointer data)
 
     uint64_t start = clock_now_ns();
     uint64_t end = start + seconds * NS_PER_SEC;
+    /* Slot 0 of CHURN_QUEUE's thread lives in CHURN_REGION, alone. */
+    const struct tc_mem_region *churn = tc_mem_region(f->dev->mem, CHURN_REGION);
+    g_assert_nonnull(churn);
+    struct op *churn_op = &st->workers[CHURN_QUEUE - 1].ops[0];
+    g_assert_cmpint(tc_buf_alloc_at(f->dev->mem, churn->gpa, 8192, 0, &churn_op->req.scratch),
+                    ==, 0);
+    g_assert_cmpint(tc_buf_alloc_at(f->dev->mem, churn->gpa + 8192, IO_MAX, 0, &churn_op->data),
+                    ==, 0);
     for (unsigned i = 0; i < NQ; i++) {
         struct worker *w = &st->workers[i];
         w->st = st;
@@ -1733,14 +1798,19 @@ static void test_stress(struct fx *f, gconstpointer data)
         /* the queues stop one after the other, spread over the run */
         w->stop_at_ns = start + (i + 1) * (end - start) / (NQ + 1);
         for (unsigned k = 0; k < SLOTS; k++) {
+            if (&w->ops[k] == churn_op)
+                continue;
             g_assert_cmpint(tc_fuse_req_init(f->dev, &w->ops[k].req, 0), ==, 0);
             g_assert_cmpint(tc_buf_alloc(f->dev->mem, IO_MAX, 64, 0, &w->ops[k].data), ==, 0);
+            g_assert_cmpuint(w->ops[k].data.gpa + IO_MAX, <=, churn->gpa);
         }
     }
     st->forgetter.st = st;
     st->forgetter.rng.s = rnd(&rng) | 1;
-    for (unsigned k = 0; k < FORGET_SLOTS; k++)
+    for (unsigned k = 0; k < FORGET_SLOTS; k++) {
         g_assert_cmpint(tc_fuse_req_init(f->dev, &st->forgetter.ops[k].req, 0), ==, 0);
+        g_assert_cmpuint(st->forgetter.ops[k].req.scratch.gpa, <, churn->gpa);
+    }
 
     g_test_message("%u s, seed %#llx", seconds, (unsigned long long)rng.s);
     g_assert_cmpint(pthread_create(&st->forgetter.thread, NULL, forgetter_main, &st->forgetter),
@@ -1801,6 +1871,8 @@ static void test_stress(struct fx *f, gconstpointer data)
                    (unsigned long long)errors, (unsigned long long)races,
                    (double)rbytes / 1048576.0, (double)wbytes / 1048576.0);
     g_test_message("requests/errors/EBADF:%s", ops->str);
+    g_test_message("memory region %u removed and added again %u times, each followed at once "
+                   "by a request using it", CHURN_REGION, st->workers[CHURN_QUEUE - 1].churns);
     g_test_message("hiprio: %llu FORGET, %llu BATCH_FORGET, %llu lookups forgotten of %llu granted",
                    (unsigned long long)st->forgetter.forgets,
                    (unsigned long long)st->forgetter.batches,
@@ -1887,6 +1959,8 @@ static const struct fx_variant four_queues = {
         .num_request_queues = NQ,
         .queue_size = 1024,
         .mem_size = 128ull << 20,
+        .mem_regions = NREGIONS,
+        .flags = TC_CFG_MEM_SLOTS, /* regions come and go with ADD/REM_MEM_REG */
         .timeout_ms = 30000,
     },
 };
