@@ -171,6 +171,11 @@ static void queue_poll(void *qctx)
     exec_queue_poll(qctx);
 }
 
+static bool queue_ready(void *qctx)
+{
+    return exec_queue_ready(qctx);
+}
+
 static void queue_drain(void *qctx)
 {
     exec_queue_drain(qctx);
@@ -193,10 +198,12 @@ static int serve(struct daemon *d, int conn_fd)
     struct vhu_dev_config vcfg = {
         .max_queues = 1 + d->opt.num_request_queues,
         .num_request_queues = d->opt.num_request_queues,
+        .poll_max_us = d->opt.poll_max_us,
         .tag = d->opt.tag,
         .handler = {
             .start = queue_start, .handle = queue_handle, .poll_fd = queue_poll_fd,
-            .poll = queue_poll, .drain = queue_drain, .stop = queue_stop, .opaque = d,
+            .poll = queue_poll, .drain = queue_drain, .ready = queue_ready,
+            .stop = queue_stop, .opaque = d,
         },
     };
     int r = fp_session_new(&fcfg, d->fs, &d->session);

@@ -16,13 +16,14 @@
 #define DEFAULT_AUTO_THRESHOLD 3
 #define DEFAULT_REQUEST_QUEUES 16
 #define DEFAULT_AUTO_SLOW_US 30
+#define DEFAULT_POLL_MAX_US 32
 
 enum {
     OPT_SHARED_DIR = 1000, OPT_SOCKET_PATH, OPT_FD, OPT_SOCKET_GROUP, OPT_TAG, OPT_CACHE,
     OPT_THREAD_POOL_SIZE, OPT_XATTR, OPT_LOG_LEVEL, OPT_SYSLOG, OPT_SANDBOX,
     OPT_PRINT_CAPS, OPT_NO_READDIRPLUS, OPT_WRITEBACK, OPT_ALLOW_DIRECT_IO,
     OPT_ANNOUNCE_SUBMOUNTS, OPT_READONLY, OPT_RLIMIT_NOFILE, OPT_EXECUTOR, OPT_AUTO_THRESHOLD,
-    OPT_REQUEST_QUEUES, OPT_DAEMONIZE, OPT_SECCOMP, OPT_MODCAPS, OPT_AUTO_SLOW_US,
+    OPT_REQUEST_QUEUES, OPT_DAEMONIZE, OPT_SECCOMP, OPT_MODCAPS, OPT_AUTO_SLOW_US, OPT_POLL_MAX_US,
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +48,7 @@ static const struct option long_opts[] = {
     { "executor", required_argument, NULL, OPT_EXECUTOR },
     { "auto-threshold", required_argument, NULL, OPT_AUTO_THRESHOLD },
     { "auto-slow-us", required_argument, NULL, OPT_AUTO_SLOW_US },
+    { "poll-max-us", required_argument, NULL, OPT_POLL_MAX_US },
     { "request-queues", required_argument, NULL, OPT_REQUEST_QUEUES },
     { "daemonize", no_argument, NULL, OPT_DAEMONIZE },
     { "seccomp", required_argument, NULL, OPT_SECCOMP },
@@ -81,6 +83,8 @@ void vfsd_options_usage(const char *prog)
            "  --auto-slow-us N            auto: an inline request slower than this hands what\n"
            "                              waits behind it to the pool (default %d)\n"
            "  --request-queues N          most request queues accepted (default %d)\n"
+           "  --poll-max-us N             a queue thread polls its ring up to N us before sleeping,\n"
+           "                              adapting to the load (default %d; 0: never poll)\n"
            "  --xattr                     extended attributes (-o xattr)\n"
            "  --no-readdirplus            no READDIRPLUS (-o no_readdirplus)\n"
            "  --writeback                 writeback cache in the guest (-o writeback)\n"
@@ -104,7 +108,8 @@ void vfsd_options_usage(const char *prog)
            "readdirplus|no_readdirplus, writeback|no_writeback, allow_direct_io|no_allow_direct_io,\n"
            "announce_submounts, log_level=, sandbox=. -f (foreground) is accepted and is the\n"
            "default. SIGUSR1 logs statistics.\n",
-           prog, prog, DEFAULT_AUTO_THRESHOLD, DEFAULT_AUTO_SLOW_US, DEFAULT_REQUEST_QUEUES);
+           prog, prog, DEFAULT_AUTO_THRESHOLD, DEFAULT_AUTO_SLOW_US, DEFAULT_REQUEST_QUEUES,
+           DEFAULT_POLL_MAX_US);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -274,6 +279,7 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
     o->thread_pool_size = -1;
     o->auto_threshold = DEFAULT_AUTO_THRESHOLD;
     o->auto_slow_us = DEFAULT_AUTO_SLOW_US;
+    o->poll_max_us = DEFAULT_POLL_MAX_US;
     o->num_request_queues = DEFAULT_REQUEST_QUEUES;
     o->rlimit_nofile = UINT64_MAX;
     err[0] = '\0';
@@ -321,6 +327,11 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
             if (parse_uint(optarg, 10000000, &v) < 0 || v == 0)
                 return fail(err, errlen, "bad --auto-slow-us '%s'", optarg);
             o->auto_slow_us = (unsigned)v;
+            break;
+        case OPT_POLL_MAX_US:
+            if (parse_uint(optarg, 1000000, &v) < 0)
+                return fail(err, errlen, "bad --poll-max-us '%s'", optarg);
+            o->poll_max_us = (unsigned)v;
             break;
         case OPT_REQUEST_QUEUES:
             if (parse_uint(optarg, 255, &v) < 0 || v == 0)

@@ -39,6 +39,7 @@ struct vfsd_options {
     bool exec_mode_set;
     unsigned auto_threshold;
     unsigned auto_slow_us;
+    unsigned poll_max_us;     /* adaptive ring polling before sleeping; 0: off */
     unsigned num_request_queues; /* most request queues served */
     uint64_t rlimit_nofile;   /* 0: leave alone; UINT64_MAX: the default */
     bool print_capabilities;

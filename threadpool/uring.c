@@ -145,6 +145,11 @@ void uring_reap(struct uring *u)
     }
 }
 
+bool uring_ready(struct uring *u)
+{
+    return io_uring_cq_ready(&u->ring) > 0;
+}
+
 void uring_flush(struct uring *u)
 {
     send_prepared(u);

@@ -145,7 +145,7 @@ int vhu_dev_new(const struct vhu_dev_config *cfg, struct vhu_dev **out)
         return -ENOMEM;
     }
     for (unsigned i = 0; i < dev->nqueues; i++) {
-        int r = vhu_queue_init(&dev->queues[i], i, &dev->cfg.handler);
+        int r = vhu_queue_init(&dev->queues[i], i, &dev->cfg.handler, cfg->poll_max_us);
         if (r < 0) {
             dev->nqueues = i;
             vhu_dev_free(dev);
@@ -788,10 +788,14 @@ void vhu_dev_log_stats(struct vhu_dev *dev)
         struct vq *vq = &dev->queues[i].vq;
         if (!vq->stats.popped && !dev->queues[i].running)
             continue;
-        log_info("queue %u: popped %llu completed %llu kicks %llu notifies %llu suppressed %llu%s",
+        log_info("queue %u: popped %llu completed %llu kicks %llu sleeps %llu poll hits %llu "
+                 "(window %llu us) notifies %llu suppressed %llu%s",
                  i, (unsigned long long)vq->stats.popped,
                  (unsigned long long)__atomic_load_n(&vq->stats.completed, __ATOMIC_RELAXED),
-                 (unsigned long long)vq->stats.kicks, (unsigned long long)vq->stats.notifies,
+                 (unsigned long long)vq->stats.kicks, (unsigned long long)vq->stats.sleeps,
+                 (unsigned long long)vq->stats.poll_hits,
+                 (unsigned long long)dev->queues[i].poll_ns / 1000,
+                 (unsigned long long)vq->stats.notifies,
                  (unsigned long long)vq->stats.suppressed,
                  __atomic_load_n(&vq->broken, __ATOMIC_RELAXED) ? " (broken)" : "");
     }

@@ -9,13 +9,16 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/log.h"
 
-int vhu_queue_init(struct vhu_queue *q, unsigned index, const struct vhu_queue_handler *h)
+int vhu_queue_init(struct vhu_queue *q, unsigned index, const struct vhu_queue_handler *h,
+                   unsigned poll_max_us)
 {
     memset(q, 0, sizeof(*q));
     vq_init(&q->vq, index);
     q->handler = h;
+    q->poll_max_ns = (uint64_t)poll_max_us * 1000;
     q->kick_fd = -1;
     q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (q->wake_fd < 0)
@@ -118,6 +121,52 @@ static void run_batch(struct vhu_queue *q, struct req **batch, unsigned n)
     vq_batch_end(&q->vq);
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/*
+ * Before sleeping, watch the ring (and the handler's completions) for up to
+ * poll_ns: a request that arrives meanwhile costs no kick, no wakeup and no
+ * poll()/read() pair. Kicks stay suppressed while polling. Returns true when
+ * there is work.
+ */
+static bool queue_poll_ring(struct vhu_queue *q)
+{
+    if (!q->poll_ns)
+        return false;
+    uint64_t start = clock_now_ns();
+    do {
+        if (vq_has_avail(&q->vq) || (q->handler->ready && q->handler->ready(q->qctx)) ||
+            __atomic_load_n(&q->stop, __ATOMIC_RELAXED)) {
+            q->vq.stats.poll_hits++;
+            return true;
+        }
+        cpu_relax();
+    } while (clock_now_ns() - start < q->poll_ns);
+    return false;
+}
+
+/*
+ * Adapts the polling window to how long the queue actually waited: a wait
+ * that polling a little longer would have caught grows it, a long idle
+ * shrinks it, so an idle guest costs no CPU.
+ */
+static void queue_adapt_poll(struct vhu_queue *q, uint64_t waited_ns)
+{
+    if (!q->poll_max_ns)
+        return;
+    if (waited_ns > q->poll_max_ns)
+        q->poll_ns /= 2;
+    else if (waited_ns > q->poll_ns)
+        q->poll_ns = MIN(q->poll_max_ns, q->poll_ns ? q->poll_ns * 2 : 4000u);
+    if (q->poll_ns < 1000)
+        q->poll_ns = 0;
+}
+
 static void *queue_thread(void *arg)
 {
     struct vhu_queue *q = arg;
@@ -138,6 +187,14 @@ static void *queue_thread(void *arg)
             int n;
             while ((n = vq_pop_batch(vq, batch, batch_max)) > 0)
                 run_batch(q, batch, (unsigned)n);
+            if (queue_poll_ring(q)) {
+                if (q->handler->ready && q->handler->ready(q->qctx)) {
+                    vq_batch_begin(vq);
+                    q->handler->poll(q->qctx);
+                    vq_batch_end(vq);
+                }
+                continue;
+            }
             if (vq_wait_prepare(vq))
                 continue;
         }
@@ -147,7 +204,10 @@ static void *queue_thread(void *arg)
             { .fd = q->wake_fd, .events = POLLIN },
             { .fd = extra_fd, .events = POLLIN },
         };
+        uint64_t t0 = clock_now_ns();
         int r = poll(pfd, extra_fd >= 0 ? 3 : 2, -1);
+        vq->stats.sleeps++;
+        queue_adapt_poll(q, clock_now_ns() - t0 + q->poll_ns);
         if (r < 0) {
             if (errno == EINTR)
                 continue;

@@ -43,6 +43,8 @@ struct vq_stats {
     uint64_t notifies;        /* call eventfd writes, under used_lock */
     uint64_t suppressed;      /* notifications EVENT_IDX saved, under used_lock */
     uint64_t kicks;           /* wakeups by the kick eventfd (queue thread) */
+    uint64_t poll_hits;       /* work found by polling before sleeping (queue thread) */
+    uint64_t sleeps;          /* times the queue thread slept in poll() (queue thread) */
 };
 
 struct vq {
@@ -105,6 +107,12 @@ int vq_pop_batch(struct vq *vq, struct req **out, unsigned max);
  * requests arrived meanwhile (then do not sleep).
  */
 bool vq_wait_prepare(struct vq *vq);
+/* Is a new chain available? (queue thread; no side effects, kicks stay off) */
+static inline bool vq_has_avail(struct vq *vq)
+{
+    return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
+}
+
 /* Suppresses kicks while the queue thread is busy (without EVENT_IDX). */
 void vq_kicks_off(struct vq *vq);
 
