@@ -422,6 +422,17 @@ static int h_get_queue_num(struct vhu_dev *dev, struct vhu_msg *m)
     return reply_u64(dev, m, dev->nqueues) < 0 ? -EIO : H_REPLIED;
 }
 
+/* Says which regions a refused table had: the reason is in their numbers. */
+static void log_regions(const struct vhu_mem_region *regs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        log_error("vhost-user:   region %u: guest 0x%llx size 0x%llx user 0x%llx "
+                  "file offset 0x%llx", i, (unsigned long long)regs[i].guest_phys_addr,
+                  (unsigned long long)regs[i].memory_size,
+                  (unsigned long long)regs[i].userspace_addr,
+                  (unsigned long long)regs[i].mmap_offset);
+}
+
 static int h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *m)
 {
     uint32_t n = m->p.table.nregions;
@@ -433,11 +444,12 @@ static int h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *m)
     }
     struct vhu_memmap *map;
     int fds[VHU_MEM_TABLE_MAX];
-    for (unsigned i = 0; i < n; i++)
-        fds[i] = msg_take_fd(m, i);
+    for (unsigned i = 0; i < VHU_MEM_TABLE_MAX; i++)
+        fds[i] = i < n ? msg_take_fd(m, i) : -1;
     int r = vhu_memmap_from_table(m->p.table.regions, fds, n, &map);
     if (r < 0) {
         log_error("vhost-user: cannot map guest memory: %s", strerror(-r));
+        log_regions(m->p.table.regions, n);
         return r;
     }
     mem_swap(dev, map);
