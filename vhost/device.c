@@ -617,15 +617,18 @@ static int h_get_config(struct vhu_dev *dev, struct vhu_msg *m)
         log_error("vhost-user: GET_CONFIG of %u bytes with payload %u", c->size, m->hdr.size);
         return H_PROTOCOL;
     }
-    if (!dev->tag)
-        return -ENOTSUP;
+    struct vhu_config reply = { .offset = c->offset, .size = c->size, .flags = c->flags };
+    if (!dev->tag || c->offset > sizeof(space) || c->size > sizeof(space) - c->offset) {
+        log_warn("vhost-user: GET_CONFIG of %u bytes at offset %u is outside the %zu-byte "
+                 "config space", c->size, c->offset, sizeof(space));
+        /* GET_CONFIG has no ack: the frontend waits for this reply either
+         * way, and a config of size 0 is how a backend says it failed. */
+        reply.size = 0;
+        return msg_reply(dev, m, &reply, 12) < 0 ? -EIO : H_REPLIED;
+    }
     memset(&space, 0, sizeof(space));
     memcpy(space.tag, dev->tag, strnlen(dev->tag, sizeof(space.tag)));
     space.num_request_queues = dev->cfg.num_request_queues;
-    if (c->offset > sizeof(space) || c->size > sizeof(space) - c->offset)
-        return -EINVAL;
-
-    struct vhu_config reply = { .offset = c->offset, .size = c->size, .flags = c->flags };
     memcpy(reply.region, (uint8_t *)&space + c->offset, c->size);
     return msg_reply(dev, m, &reply, 12 + c->size) < 0 ? -EIO : H_REPLIED;
 }
