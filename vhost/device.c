@@ -226,7 +226,12 @@ static int read_full(int fd, void *buf, size_t len)
     return 0;
 }
 
-/* Reads one message. Returns 0, -ECONNRESET on orderly close, -EPROTO on garbage. */
+/*
+ * Reads one message. Returns 0, -EPROTO on garbage, -ECONNRESET when the
+ * frontend hung up: between messages, or in the middle of one (a frontend
+ * that dies while writing has still gone away; there is nothing left to
+ * serve and nobody to blame the incomplete message on).
+ */
 static int msg_read(int fd, struct vhu_msg *m)
 {
     char control[CMSG_SPACE(VHU_MAX_FDS * sizeof(int))];
@@ -265,8 +270,10 @@ static int msg_read(int fd, struct vhu_msg *m)
     }
     if ((size_t)n < sizeof(m->hdr)) {
         int r = read_full(fd, (char *)&m->hdr + n, sizeof(m->hdr) - (size_t)n);
+        if (r == -ECONNRESET)
+            log_warn("vhost-user: frontend disconnected in the middle of a message header");
         if (r < 0)
-            return r == -ECONNRESET ? -EPROTO : r;
+            return r;
     }
     if ((m->hdr.flags & VHU_FLAG_VERSION_MASK) != VHU_VERSION) {
         log_error("vhost-user: bad protocol version in flags 0x%x", m->hdr.flags);
@@ -279,8 +286,11 @@ static int msg_read(int fd, struct vhu_msg *m)
     }
     if (m->hdr.size) {
         int r = read_full(fd, m->p.raw, m->hdr.size);
+        if (r == -ECONNRESET)
+            log_warn("vhost-user: frontend disconnected in the middle of a %s message "
+                     "(%u-byte payload)", vhu_request_name(m->hdr.request), m->hdr.size);
         if (r < 0)
-            return r == -ECONNRESET ? -EPROTO : r;
+            return r;
     }
     return 0;
 }
