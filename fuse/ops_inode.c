@@ -70,9 +70,10 @@ int fp_op_setattr(struct fp_req *r)
     struct pt_attr a;
 
     if (((in->valid & FATTR_ATIME) && in->atimensec >= 1000000000u) ||
-        ((in->valid & FATTR_MTIME) && in->mtimensec >= 1000000000u) ||
-        ((in->valid & FATTR_SIZE) && in->size > (uint64_t)INT64_MAX))
-        return -EINVAL;
+        ((in->valid & FATTR_MTIME) && in->mtimensec >= 1000000000u))
+        return fp_bad(r, -EINVAL, "a time with 10^9 or more nanoseconds");
+    if ((in->valid & FATTR_SIZE) && in->size > (uint64_t)INT64_MAX)
+        return fp_bad(r, -EINVAL, "a size beyond 2^63 - 1");
     int ret = pt_setattr(r->s->fs, &r->ctx, r->in.nodeid, &sa, &a);
     if (ret < 0)
         return ret;
@@ -91,12 +92,16 @@ int fp_op_readlink(struct fp_req *r)
 int fp_op_symlink(struct fp_req *r)
 {
     const char *name = fp_args_name(&r->args, false);
-    const char *target = name ? fp_args_str(&r->args, PATH_MAX - 1) : NULL;
     struct pt_entry e;
-    if (!target)
+    if (!name)
         return r->args.err;
+    const char *target = fp_args_str(&r->args, PATH_MAX - 1);
+    if (!target)
+        return fp_bad(r, r->args.err, r->args.err == -ENAMETOOLONG
+                                          ? "symlink target longer than 4095 bytes"
+                                          : "symlink target without a terminating NUL");
     if (!target[0])
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "empty symlink target");
     int ret = pt_symlink(r->s->fs, &r->ctx, r->in.nodeid, name, target, &e);
     if (ret < 0)
         return ret;
@@ -154,7 +159,7 @@ static int do_rename(struct fp_req *r, uint64_t newdir, uint32_t flags)
     if (!newname)
         return r->args.err;
     if (flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "unknown rename flags");
     int ret = pt_rename(r->s->fs, &r->ctx, r->in.nodeid, oldname, newdir, newname, flags);
     return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
 }
