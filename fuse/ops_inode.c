@@ -21,10 +21,22 @@ int fp_op_lookup(struct fp_req *r)
     return fp_reply_entry(r, &e);
 }
 
+/*
+ * A guest's lookup counts never go wrong on their own: forgetting an id it
+ * was never given, or more often than it was given, is a guest bug worth a
+ * line (the filesystem ignores the one and clamps the other).
+ */
 int fp_op_forget(struct fp_req *r)
 {
     const struct fuse_forget_in *in = fp_args_fixed(&r->args, sizeof(*in));
-    pt_forget(r->s->fs, r->in.nodeid, in->nlookup);
+    int ret = pt_forget(r->s->fs, r->in.nodeid, in->nlookup);
+    if (ret == -EBADF)
+        log_ratelimited(LOG_LVL_WARN, "request %llu (FORGET): unknown nodeid %llu",
+                        (unsigned long long)r->in.unique, (unsigned long long)r->in.nodeid);
+    else if (ret == -ERANGE)
+        log_ratelimited(LOG_LVL_WARN, "request %llu (FORGET): nodeid %llu forgotten more often "
+                        "than it was looked up", (unsigned long long)r->in.unique,
+                        (unsigned long long)r->in.nodeid);
     return fp_reply_none(r);
 }
 
@@ -33,16 +45,24 @@ int fp_op_batch_forget(struct fp_req *r)
     const struct fuse_batch_forget_in *in = fp_args_fixed(&r->args, sizeof(*in));
     size_t rest;
     const uint8_t *p = fp_args_rest(&r->args, &rest);
+    uint32_t unknown = 0, over = 0;
 
     if (in->count > rest / sizeof(struct fuse_forget_one)) {
-        log_ratelimited(LOG_LVL_WARN, "BATCH_FORGET: %u entries in %zu bytes", in->count, rest);
+        log_ratelimited(LOG_LVL_WARN, "request %llu (BATCH_FORGET): %u entries in %zu bytes",
+                        (unsigned long long)r->in.unique, in->count, rest);
         return -EINVAL;
     }
     for (uint32_t i = 0; i < in->count; i++) {
         struct fuse_forget_one one;
         memcpy(&one, p + i * sizeof(one), sizeof(one));
-        pt_forget(r->s->fs, one.nodeid, one.nlookup);
+        int ret = pt_forget(r->s->fs, one.nodeid, one.nlookup);
+        unknown += ret == -EBADF;
+        over += ret == -ERANGE;
     }
+    if (unknown || over)
+        log_ratelimited(LOG_LVL_WARN, "request %llu (BATCH_FORGET): %u unknown nodeids, %u "
+                        "forgotten more often than looked up", (unsigned long long)r->in.unique,
+                        unknown, over);
     return fp_reply_none(r);
 }
 
