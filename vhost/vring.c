@@ -232,6 +232,12 @@ static int walk_chain(struct vq *vq, struct vq_req *q, unsigned head, const char
             *why = "readable descriptor after a writable one";
             return -EIO;
         }
+        /* a buffer is one range of guest-physical addresses: not the top of
+         * the space and then its bottom, even when both are mapped */
+        if (d.len && d.addr + (d.len - 1) < d.addr) {
+            *why = "descriptor address + length wraps around";
+            return -EIO;
+        }
         int r = add_segs(q, q->mem, &nsegs, d.addr, d.len);
         if (r == -EFAULT) {
             *why = "descriptor address outside guest memory";
