@@ -79,6 +79,9 @@ int fx_start_daemon(struct fx *f)
     g_ptr_array_add(args, g_strdup("-o"));
     g_ptr_array_add(args, g_strdup("xattr"));
     g_ptr_array_add(args, g_strdup("--thread-pool-size=0"));
+    if (f->variant && f->variant->daemon_args)
+        for (const char *const *a = f->variant->daemon_args; *a; a++)
+            g_ptr_array_add(args, g_strdup(*a));
     g_ptr_array_add(args, NULL);
 
     unlink(f->sock);
