@@ -43,10 +43,12 @@ const char *fp_args_str(struct fp_args *a, size_t max)
     const char *nul = memchr(s, '\0', avail);
     if (!nul) {
         a->err = -EINVAL;
+        a->why = "string without a terminating NUL";
         return NULL;
     }
     if ((size_t)(nul - s) > max) {
         a->err = -ENAMETOOLONG;
+        a->why = "string too long";
         return NULL;
     }
     a->off += (size_t)(nul - s) + 1;
@@ -56,14 +58,21 @@ const char *fp_args_str(struct fp_args *a, size_t max)
 const char *fp_args_name(struct fp_args *a, bool allow_dots)
 {
     const char *name = fp_args_str(a, NAME_MAX);
-    if (!name)
-        return NULL;
-    if (name[0] == '\0' || strchr(name, '/') ||
-        (!allow_dots && (strcmp(name, ".") == 0 || strcmp(name, "..") == 0))) {
-        a->err = -EINVAL;
+    if (!name) {
+        a->why = a->err == -ENAMETOOLONG ? "name longer than 255 bytes"
+                                         : "name without a terminating NUL";
         return NULL;
     }
-    return name;
+    if (name[0] == '\0')
+        a->why = "empty name";
+    else if (strchr(name, '/'))
+        a->why = "name containing '/'";
+    else if (!allow_dots && (strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
+        a->why = "'.' or '..' as a name";
+    else
+        return name;
+    a->err = -EINVAL;
+    return NULL;
 }
 
 int fp_session_new(const struct fp_config *cfg, struct pt_fs *fs, struct fp_session **out)
@@ -130,9 +139,16 @@ void fp_dispatch(struct fp_session *s, struct req *req)
     }
     iov_cursor_limit(&cin, r.in.len - sizeof(r.in));
 
-    if (!op || !op->handler) {
+    if (!op) {
+        log_ratelimited(LOG_LVL_WARN, "request %llu: unknown opcode %u",
+                        (unsigned long long)r.in.unique, r.in.opcode);
+        ret = -ENOSYS;
+        goto out_error;
+    }
+    if (!op->handler) {
+        /* known, and asked for by guests that go on without it */
         log_debug("request %llu: opcode %u (%s) not implemented",
-                  (unsigned long long)r.in.unique, r.in.opcode, fp_opcode_name(r.in.opcode));
+                  (unsigned long long)r.in.unique, r.in.opcode, op->name);
         ret = -ENOSYS;
         goto out_error;
     }
@@ -172,6 +188,17 @@ void fp_dispatch(struct fp_session *s, struct req *req)
     ret = op->handler(&r);
     if (ret >= 0)
         return;
+    if (r.args.why) {
+        /* a guest application can send names up to the kernel's 1024 bytes:
+         * too long is the answer the host would give, not a guest bug */
+        log_ratelimited(ret == -ENAMETOOLONG ? LOG_LVL_DEBUG : LOG_LVL_WARN,
+                        "request %llu (%s): %s", (unsigned long long)r.in.unique, op->name,
+                        r.args.why);
+    } else if (ret == -EBADF) {
+        log_ratelimited(LOG_LVL_WARN, "request %llu (%s): unknown or stale nodeid %llu or file "
+                        "handle", (unsigned long long)r.in.unique, op->name,
+                        (unsigned long long)r.in.nodeid);
+    }
 
 out_error:
     if (op && (op->flags & FP_NO_REPLY))

@@ -43,6 +43,7 @@ struct fp_args {
     size_t len;
     size_t off;
     int err;                  /* why the last getter returned NULL (-errno) */
+    const char *why;          /* what was malformed, for the dispatcher's log line */
 };
 
 static inline const void *fp_args_fixed(struct fp_args *a, size_t size)
@@ -56,7 +57,8 @@ static inline const void *fp_args_fixed(struct fp_args *a, size_t size)
 
 /*
  * A NUL-terminated string of at most max bytes before the NUL. On NULL,
- * a->err is -EINVAL (no NUL) or -ENAMETOOLONG (longer than max).
+ * a->err is -EINVAL (no NUL) or -ENAMETOOLONG (longer than max), and a->why
+ * says which.
  */
 const char *fp_args_str(struct fp_args *a, size_t max);
 /*
@@ -90,6 +92,16 @@ struct fp_req {
 };
 
 typedef int fp_handler(struct fp_req *r);
+
+/*
+ * For a handler rejecting malformed arguments: records why (a string
+ * constant) for the dispatcher's log line and returns err.
+ */
+static inline int fp_bad(struct fp_req *r, int err, const char *why)
+{
+    r->args.why = why;
+    return err;
+}
 
 #define FP_NO_REPLY     (1u << 0) /* FORGET, BATCH_FORGET: the guest expects no answer */
 #define FP_BEFORE_INIT  (1u << 1) /* allowed before INIT */

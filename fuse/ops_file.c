@@ -102,7 +102,7 @@ int fp_op_read(struct fp_req *r)
     size_t len;
 
     if (in->offset > (uint64_t)INT64_MAX)
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "an offset beyond 2^63 - 1");
     int n = fp_reply_space(r, MIN(in->size, FP_MAX_WRITE_LIMIT), iov, cap, &len);
     if (n < 0)
         return -EIO;
@@ -126,13 +126,14 @@ int fp_op_write(struct fp_req *r)
 
     if (in->size > r->payload.remaining || in->size > r->s->max_write ||
         in->offset > (uint64_t)INT64_MAX) {
-        log_ratelimited(LOG_LVL_WARN, "request %llu (WRITE): %u bytes with %zu present",
-                        (unsigned long long)r->in.unique, in->size, r->payload.remaining);
+        log_ratelimited(LOG_LVL_WARN, "request %llu (WRITE): %u bytes with %zu present, "
+                        "max_write %u, offset %llu", (unsigned long long)r->in.unique, in->size,
+                        r->payload.remaining, r->s->max_write, (unsigned long long)in->offset);
         return -EINVAL;
     }
     int n = iov_cursor_slice(&r->payload, in->size, iov, cap);
     if (n < 0)
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "WRITE data in more than 1024 pieces");
     struct req_io io = { .op = REQ_IO_WRITEV, .iov = iov, .iovcnt = (unsigned)n,
                          .offset = in->offset };
     int ret = aio_submit(r, PT_IO_WRITE, in->fh, in->write_flags, &io);
@@ -176,7 +177,7 @@ int fp_op_fallocate(struct fp_req *r)
 {
     const struct fuse_fallocate_in *in = fp_args_fixed(&r->args, sizeof(*in));
     if (in->offset > (uint64_t)INT64_MAX || in->length > (uint64_t)INT64_MAX)
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "an offset or length beyond 2^63 - 1");
     struct req_io io = { .op = REQ_IO_FALLOCATE, .offset = in->offset, .len = in->length,
                          .mode = (int)in->mode };
     int ret = aio_submit(r, PT_IO_ALLOCATE, in->fh, 0, &io);

@@ -237,19 +237,20 @@ void pt_inode_add_lookup(struct pt_inode *inode)
         pt_slot_ref(&inode->slot);
 }
 
-void pt_inode_forget(struct pt_fs *fs, struct pt_inode *inode, uint64_t n)
+int pt_inode_forget(struct pt_fs *fs, struct pt_inode *inode, uint64_t n)
 {
     uint64_t old = atomic_load_explicit(&inode->nlookup, memory_order_relaxed);
     uint64_t now;
     do {
         if (old == 0)
-            return;
+            return n ? -ERANGE : 0;
         now = old > n ? old - n : 0;
     } while (!atomic_compare_exchange_weak_explicit(&inode->nlookup, &old, now,
                                                     memory_order_relaxed,
                                                     memory_order_relaxed));
     if (now == 0)
         pt_inode_unref(fs, inode);
+    return n > old ? -ERANGE : 0;
 }
 
 void pt_inodes_forget_all(struct pt_fs *fs)
@@ -266,11 +267,12 @@ void pt_inodes_forget_all(struct pt_fs *fs)
     }
 }
 
-void pt_forget(struct pt_fs *fs, uint64_t nodeid, uint64_t nlookup)
+int pt_forget(struct pt_fs *fs, uint64_t nodeid, uint64_t nlookup)
 {
     struct pt_inode *inode = pt_inode_get(fs, nodeid);
     if (!inode)
-        return;
-    pt_inode_forget(fs, inode, nlookup);
+        return -EBADF;
+    int r = pt_inode_forget(fs, inode, nlookup);
     pt_inode_unref(fs, inode);
+    return r;
 }

@@ -172,7 +172,8 @@ uint64_t pt_inode_id(const struct pt_inode *inode);
 /* The guest gained one reference (a successful entry reply). */
 void pt_inode_add_lookup(struct pt_inode *inode);
 /* The guest dropped n references (clamped). */
-void pt_inode_forget(struct pt_fs *fs, struct pt_inode *inode, uint64_t n);
+/* Drops n lookups; -ERANGE when there were fewer (clamped at zero), else 0. */
+int pt_inode_forget(struct pt_fs *fs, struct pt_inode *inode, uint64_t n);
 /* Forgets every lookup of every inode but the root. */
 void pt_inodes_forget_all(struct pt_fs *fs);
 

@@ -121,8 +121,12 @@ void pt_get_counts(struct pt_fs *fs, struct pt_counts *out);
 /* LOOKUP: name may be "." or ".."; -ENOENT when absent. */
 int pt_lookup(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent,
               const char *name, struct pt_entry *out);
-/* FORGET: drops nlookup references (clamped at the current count). Unknown ids are ignored. */
-void pt_forget(struct pt_fs *fs, uint64_t nodeid, uint64_t nlookup);
+/*
+ * FORGET: drops nlookup references. Returns 0; -EBADF for an unknown or
+ * stale id (ignored); -ERANGE when nlookup exceeded the count, which is
+ * clamped (the inode is forgotten entirely).
+ */
+int pt_forget(struct pt_fs *fs, uint64_t nodeid, uint64_t nlookup);
 
 /* GETATTR: fh is used when has_fh (FUSE_GETATTR_FH). */
 int pt_getattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,

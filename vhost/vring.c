@@ -106,6 +106,7 @@ int vq_start(struct vq *vq, struct vhu_memmap *mem)
     vq->used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
     vq->signalled_used_valid = false;
     vq->notify_pending = false;
+    vq->notify_owed = false;
     __atomic_store_n(&vq->broken, false, __ATOMIC_RELAXED);
     vq->inflight = 0;
     return 0;
@@ -231,6 +232,12 @@ static int walk_chain(struct vq *vq, struct vq_req *q, unsigned head, const char
             *why = "readable descriptor after a writable one";
             return -EIO;
         }
+        /* a buffer is one range of guest-physical addresses: not the top of
+         * the space and then its bottom, even when both are mapped */
+        if (d.len && d.addr + (d.len - 1) < d.addr) {
+            *why = "descriptor address + length wraps around";
+            return -EIO;
+        }
         int r = add_segs(q, q->mem, &nsegs, d.addr, d.len);
         if (r == -EFAULT) {
             *why = "descriptor address outside guest memory";
@@ -336,15 +343,24 @@ static bool need_notify(struct vq *vq)
     return vring_need_event(used_event_read(vq), new_idx, old);
 }
 
+static void signal_locked(struct vq *vq)
+{
+    uint64_t one = 1;
+    if (write(vq->call_fd, &one, sizeof(one)) < 0)
+        log_debug("queue %u: call eventfd write failed: %d", vq->index, errno);
+    vq->stats.notifies++;
+}
+
 static void notify_locked(struct vq *vq)
 {
-    if (need_notify(vq) && vq->call_fd >= 0) {
-        uint64_t one = 1;
-        if (write(vq->call_fd, &one, sizeof(one)) < 0)
-            log_debug("queue %u: call eventfd write failed: %d", vq->index, errno);
-        vq->stats.notifies++;
-    } else {
+    if (!need_notify(vq)) {
         vq->stats.suppressed++;
+    } else if (vq->call_fd < 0) {
+        /* need_notify() has counted it as sent (EVENT_IDX will not ask
+         * again for these entries): the next call eventfd gets it */
+        vq->notify_owed = true;
+    } else {
+        signal_locked(vq);
     }
 }
 
@@ -423,6 +439,10 @@ void vq_set_call_fd(struct vq *vq, int fd)
     pthread_mutex_lock(&vq->used_lock);
     int old = vq->call_fd;
     vq->call_fd = fd;
+    if (fd >= 0 && vq->notify_owed) {
+        vq->notify_owed = false;
+        signal_locked(vq);
+    }
     pthread_mutex_unlock(&vq->used_lock);
     if (old >= 0)
         close(old);

@@ -75,6 +75,7 @@ struct vq {
     int err_fd;                /* message thread */
     unsigned inflight;         /* used_lock (written), atomic reads */
     bool notify_pending;       /* used_lock: the queue thread's batch owes a notification */
+    bool notify_owed;          /* used_lock: one was due while there was no call eventfd */
 
     struct vq_req *reqs;       /* [num], allocated at start */
     struct vq_stats stats;
@@ -127,7 +128,10 @@ void vq_batch_end(struct vq *vq);
 /* Blocks until no request is in flight. */
 void vq_wait_idle(struct vq *vq);
 
-/* Replaces the call eventfd (takes ownership of fd, -1 for none). */
+/*
+ * Replaces the call eventfd (takes ownership of fd, -1 for none). A
+ * notification that was due while the queue had none is sent to the new one.
+ */
 void vq_set_call_fd(struct vq *vq, int fd);
 
 #endif

@@ -78,9 +78,12 @@ int fx_start_daemon(struct fx *f)
     g_ptr_array_add(args, g_strdup("-o"));
     g_ptr_array_add(args, g_strdup("xattr"));
     g_ptr_array_add(args, g_strdup("--thread-pool-size=0"));
-    /* the command's own options last, so they win over the defaults above */
+    /* the command's own options, then the case's, so they win over the defaults above */
     for (char **a = daemon_argv + 1; *a; a++)
         g_ptr_array_add(args, g_strdup(*a));
+    if (f->variant && f->variant->daemon_args)
+        for (const char *const *a = f->variant->daemon_args; *a; a++)
+            g_ptr_array_add(args, g_strdup(*a));
     g_ptr_array_add(args, NULL);
 
     unlink(f->sock);
