@@ -21,8 +21,10 @@
 #   ok # SKIP  it does not pass on the host either: no reference
 # Failures in the other modes are reported as "#" lines under the case and
 # counted in the summary table at the end. Per-run TAP, a TSV of all
-# results (summary.tsv) and a Markdown report of the differences
-# (summary.md) are written to the --out folder.
+# results (summary.tsv), a Markdown report of the differences (summary.md)
+# and the daemon's, console's and QEMU's logs of each boot are written to
+# the --out folder. --keep keeps run-guest.sh's run folders (shared folder
+# included) as well.
 #
 # Environment:
 #   VFS_CONFORMANCE_DAEMON    daemon binary (default: <build>/daemon/virtiofsd);
@@ -96,7 +98,7 @@ emit() { # emit "ok"|"not ok" DESCRIPTION
 }
 
 mkdir -p "$out"
-rm -f "$out"/*.tap "$out"/*.tsv "$out"/summary.md
+rm -f "$out"/*.tap "$out"/*.tsv "$out"/*.log "$out"/summary.md
 
 # --- the suite, built by the same script that builds the guest
 if ! "$here/prepare-guest.sh" >"$out/prepare.log" 2>&1; then
@@ -153,6 +155,15 @@ for mode in $modes; do
 	else
 		emit "not ok" "harness: the suite ran in the guest with --cache=$mode"
 		grep -E '^not ok .* - harness:|^# kept' "$out/$mode.tap" | sed 's/^/#   /' || true
+	fi
+	# run-guest.sh keeps its run folder when anything failed, which differing
+	# cases always do: keep the logs with the results, not the folder.
+	kept=$(sed -n 's/^# kept the run folder: //p' "$out/$mode.tap")
+	if [ "$keep" = 0 ] && [ -n "$kept" ] && [ -d "$kept" ]; then
+		for log in daemon console qemu; do
+			[ -f "$kept/$log.log" ] && cp "$kept/$log.log" "$out/$mode.$log.log"
+		done
+		case ${kept##*/} in vfs-guest.*) rm -rf "$kept" ;; esac
 	fi
 	# A daemon that crashed or hung is a failure of its own, whatever the cases say.
 	if grep -q '^not ok .* - harness: daemon' "$out/$mode.tap"; then
