@@ -255,7 +255,7 @@ static int access_inode(struct pt_fs *fs, const struct pt_ctx *ctx,
     /* The host kernel decides, with the caller's fs ids (and so without our
      * capabilities unless the caller is root): mode bits and ACLs alike. */
     struct pt_creds creds;
-    int r = pt_creds_enter(fs, ctx, &creds);
+    int r = pt_creds_enter(fs, ctx, false, &creds);
     if (r < 0)
         return r;
     char name[PT_FD_NAME_MAX];

@@ -9,8 +9,17 @@
  * calling thread only. setfsgid first: once fsuid is not 0, the thread has
  * lost the capabilities that make the order irrelevant. Restoring goes the
  * other way round.
+ *
+ * Changing fsuid away from 0 also drops the fs capabilities from the
+ * thread's effective set. CAP_DAC_OVERRIDE is raised again: the guest
+ * kernel has already checked the caller's permission (virtio-fs mounts use
+ * default_permissions) with the caller's supplementary groups, which the
+ * daemon never learns; a host check with fsuid/fsgid alone would refuse
+ * what a group membership allows. CAP_FSETID stays off, so the host still
+ * strips the setgid bit of a file the caller may not own by group.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,7 +37,19 @@ static uint32_t get_fsgid(void)
     return (uint32_t)syscall(SYS_setfsgid, -1);
 }
 
-int pt_creds_enter(const struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_creds *saved)
+/* Per-thread capset (the raw syscall; pid 0 is the calling thread). */
+static void raise_dac_override(void)
+{
+    struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &h, d) < 0 || !(d[0].permitted & (1u << CAP_DAC_OVERRIDE)))
+        return;
+    d[0].effective |= 1u << CAP_DAC_OVERRIDE;
+    syscall(SYS_capset, &h, d);
+}
+
+int pt_creds_enter(const struct pt_fs *fs, const struct pt_ctx *ctx, bool creating,
+                   struct pt_creds *saved)
 {
     saved->switched = false;
     if (!fs->switch_creds)
@@ -50,6 +71,8 @@ int pt_creds_enter(const struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_c
         syscall(SYS_setfsgid, 0);
         return -EPERM;
     }
+    if (creating && ctx->uid != 0)
+        raise_dac_override();
     saved->switched = true;
     return 0;
 }

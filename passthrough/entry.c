@@ -134,7 +134,7 @@ static int create_node(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t pare
         r = -ENOTDIR;
         goto out_unref;
     }
-    r = pt_creds_enter(fs, ctx, &creds);
+    r = pt_creds_enter(fs, ctx, true, &creds);
     if (r < 0)
         goto out_unref;
     r = make_node(dir, name, a);

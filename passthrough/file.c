@@ -105,7 +105,7 @@ static int create_in(struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_inode
     if (!S_ISDIR(dir->type))
         return -ENOTDIR;
     struct pt_creds creds;
-    int r = pt_creds_enter(fs, ctx, &creds);
+    int r = pt_creds_enter(fs, ctx, true, &creds);
     if (r < 0)
         return r;
     int fd = openat(dir->fd, name, hflags | O_CREAT | O_NOFOLLOW, mode);

@@ -200,7 +200,13 @@ struct pt_creds {
  * Makes this thread's fs uid/gid the caller's for a creating call. Only the
  * calling thread is affected. -EPERM when the switch did not take.
  */
-int pt_creds_enter(const struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_creds *saved);
+/*
+ * Switches the calling thread's fs uid/gid to the caller's. `creating`: the
+ * guest already checked the caller's permission (creating calls), so
+ * CAP_DAC_OVERRIDE stays effective; otherwise (ACCESS) the host decides.
+ */
+int pt_creds_enter(const struct pt_fs *fs, const struct pt_ctx *ctx, bool creating,
+                   struct pt_creds *saved);
 void pt_creds_leave(struct pt_creds *saved);
 
 /* ---- helpers (fs.c) ----------------------------------------------------- */
