@@ -160,10 +160,7 @@ static void *worker(void *arg)
         if (!r)
             r = spin_for_work(p);
         if (r) {
-            /* More queued than we take: make sure someone else looks. */
-            if (__atomic_load_n(&p->head, __ATOMIC_RELAXED) !=
-                __atomic_load_n(&p->tail, __ATOMIC_RELAXED))
-                wake_workers(p, 1);
+            /* The producer woke as many sleepers as it queued requests. */
             run_one(p, r);
             continue;
         }
