@@ -92,12 +92,16 @@ int fp_op_symlink(struct fp_req *r)
 {
     const char *name = fp_args_name(&r->args, false);
     const char *target = name ? fp_args_str(&r->args, PATH_MAX - 1) : NULL;
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
     if (!target)
         return r->args.err;
     if (!target[0])
         return -EINVAL;
-    int ret = pt_symlink(r->s->fs, &r->ctx, r->in.nodeid, name, target, &e);
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_symlink(r->s->fs, &r->ctx, r->in.nodeid, name, target, &e);
     if (ret < 0)
         return ret;
     return fp_reply_entry(r, &e);
@@ -107,10 +111,14 @@ int fp_op_mknod(struct fp_req *r)
 {
     const struct fuse_mknod_in *in = fp_args_fixed(&r->args, sizeof(*in));
     const char *name = fp_args_name(&r->args, false);
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
     if (!name)
         return r->args.err;
-    int ret = pt_mknod(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->rdev, in->umask, &e);
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_mknod(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->rdev, in->umask, &e);
     if (ret < 0)
         return ret;
     return fp_reply_entry(r, &e);
@@ -120,10 +128,14 @@ int fp_op_mkdir(struct fp_req *r)
 {
     const struct fuse_mkdir_in *in = fp_args_fixed(&r->args, sizeof(*in));
     const char *name = fp_args_name(&r->args, false);
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
     if (!name)
         return r->args.err;
-    int ret = pt_mkdir(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->umask, &e);
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_mkdir(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->umask, &e);
     if (ret < 0)
         return ret;
     return fp_reply_entry(r, &e);
