@@ -128,14 +128,24 @@ static bool parse_u32(const char *s, size_t len, uint32_t *out)
     return true;
 }
 
-static int push(struct direction *d, const char *dir_name, struct entry *e, char *err,
-                size_t errlen)
+/* -EINVAL (with the message) when e's source range overlaps one in d. */
+static int check_overlap(const struct direction *d, const char *dir_name,
+                         const struct entry *e, char *err, size_t errlen)
 {
     for (size_t i = 0; i < d->n; i++) {
         if (e->start < d->e[i].end && d->e[i].start < e->end)
             return fail(err, errlen, "'%s': %s ids [%u, %llu) overlap those of '%s'", e->spec,
                         dir_name, e->start, (unsigned long long)e->end, d->e[i].spec);
     }
+    return 0;
+}
+
+static int push(struct direction *d, const char *dir_name, struct entry *e, char *err,
+                size_t errlen)
+{
+    int r = check_overlap(d, dir_name, e, err, errlen);
+    if (r < 0)
+        return r;
     struct entry *n = realloc(d->e, (d->n + 1) * sizeof(*n));
     if (!n)
         return -ENOMEM;
@@ -240,13 +250,11 @@ int pt_idmap_add(struct pt_idmap *map, const char *spec, char *err, size_t errle
         .start = target, .end = (uint64_t)target + count, .target = base,
         .kind = ENTRY_RANGE, .spec = (char *)spec,
     };
-    for (size_t i = 0; i < map->to_guest.n; i++) {
-        const struct entry *o = &map->to_guest.e[i];
-        if (back.start < o->end && o->start < back.end)
-            return fail(err, errlen, "'%s': host ids [%u, %llu) overlap those of '%s'", spec,
-                        back.start, (unsigned long long)back.end, o->spec);
-    }
-    int r = push(&map->to_host, "guest", &e, err, errlen);
+    int r = check_overlap(&map->to_host, "guest", &e, err, errlen);
+    if (r == 0)
+        r = check_overlap(&map->to_guest, "host", &back, err, errlen);
+    if (r == 0)
+        r = push(&map->to_host, "guest", &e, err, errlen);
     if (r == 0)
         r = push(&map->to_guest, "host", &back, err, errlen);
     return r;
