@@ -190,6 +190,8 @@ static bool host_default_acl(struct fx *f, const char *name)
 
 static void test_acl_umask(struct fx *f, gconstpointer data)
 {
+    if (!is_root())
+        return;
     struct pt_entry e;
     uint64_t fh;
     uint32_t of;
@@ -240,6 +242,8 @@ static void test_acl_umask(struct fx *f, gconstpointer data)
 
 static void test_acl_kill_sgid(struct fx *f, gconstpointer data)
 {
+    if (!is_root())
+        return;
     uint8_t acl[64];
     size_t len = acl_build(acl, 1000, 6);
     host_file(f, "g", 02775, 0, 0);
@@ -264,6 +268,8 @@ static void test_acl_kill_sgid(struct fx *f, gconstpointer data)
 
 static void test_open_kill_suidgid(struct fx *f, gconstpointer data)
 {
+    if (!is_root())
+        return;
     struct pt_ctx kill = root_ctx;
     struct pt_entry e;
     uint64_t fh;
@@ -641,6 +647,8 @@ static void test_idmap(struct fx *f, gconstpointer data)
 
 static void test_xattrmap(struct fx *f, gconstpointer data)
 {
+    if (!is_root())
+        return;
     char err[128];
     g_assert_cmpint(pt_xattrmap_parse("/prefix/all/user./user.virtiofs./"
                                       "/bad/server//user./"
