@@ -193,6 +193,9 @@ static int serve(struct daemon *d, int conn_fd)
         .readdirplus = d->opt.readdirplus,
         .writeback = d->opt.writeback,
         .announce_submounts = d->opt.announce_submounts,
+        .posix_acl = d->opt.posix_acl,
+        .killpriv_v2 = d->opt.killpriv_v2,
+        .security_label = d->opt.security_label,
         .cache = d->opt.cache,
     };
     struct vhu_dev_config vcfg = {
@@ -323,6 +326,9 @@ int main(int argc, char **argv)
         .readonly = d.opt.readonly,
         .announce_submounts = d.opt.announce_submounts,
         .proc_self_fd = sbx.proc_self_fd,
+        .xattrmap = d.opt.xattrmap,
+        .uid_map = d.opt.uid_map,
+        .gid_map = d.opt.gid_map,
     };
     r = pt_fs_new(&pcfg, &d.fs);
     if (sbx.proc_self_fd >= 0)

@@ -12,6 +12,8 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "passthrough/idmap.h"
+#include "passthrough/xattrmap.h"
 
 #define DEFAULT_AUTO_THRESHOLD 3
 #define DEFAULT_REQUEST_QUEUES 16
@@ -24,6 +26,8 @@ enum {
     OPT_PRINT_CAPS, OPT_NO_READDIRPLUS, OPT_WRITEBACK, OPT_ALLOW_DIRECT_IO,
     OPT_ANNOUNCE_SUBMOUNTS, OPT_READONLY, OPT_RLIMIT_NOFILE, OPT_EXECUTOR, OPT_AUTO_THRESHOLD,
     OPT_REQUEST_QUEUES, OPT_DAEMONIZE, OPT_SECCOMP, OPT_MODCAPS, OPT_AUTO_SLOW_US, OPT_POLL_MAX_US,
+    OPT_XATTRMAP, OPT_POSIX_ACL, OPT_SECURITY_LABEL, OPT_KILLPRIV_V2, OPT_NO_KILLPRIV_V2,
+    OPT_TRANSLATE_UID, OPT_TRANSLATE_GID,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +57,13 @@ static const struct option long_opts[] = {
     { "daemonize", no_argument, NULL, OPT_DAEMONIZE },
     { "seccomp", required_argument, NULL, OPT_SECCOMP },
     { "modcaps", required_argument, NULL, OPT_MODCAPS },
+    { "xattrmap", required_argument, NULL, OPT_XATTRMAP },
+    { "posix-acl", no_argument, NULL, OPT_POSIX_ACL },
+    { "security-label", no_argument, NULL, OPT_SECURITY_LABEL },
+    { "killpriv-v2", no_argument, NULL, OPT_KILLPRIV_V2 },
+    { "no-killpriv-v2", no_argument, NULL, OPT_NO_KILLPRIV_V2 },
+    { "translate-uid", required_argument, NULL, OPT_TRANSLATE_UID },
+    { "translate-gid", required_argument, NULL, OPT_TRANSLATE_GID },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { "debug", no_argument, NULL, 'd' },
@@ -86,6 +97,19 @@ void vfsd_options_usage(const char *prog)
            "  --poll-max-us N             a queue thread polls its ring up to N us before sleeping,\n"
            "                              adapting to the load (default %d; 0: never poll)\n"
            "  --xattr                     extended attributes (-o xattr)\n"
+           "  --xattrmap RULES            map xattr names between guest and host, e.g.\n"
+           "                              ':map::user.virtiofs.:' (-o xattrmap=; implies --xattr)\n"
+           "  --posix-acl                 POSIX ACLs, enforced by the guest, inherited on the host\n"
+           "                              (-o posix_acl; implies --xattr)\n"
+           "  --security-label            give new files the guest's security label\n"
+           "                              (-o security_label; implies --xattr)\n"
+           "  --killpriv-v2               clear set-id bits and capabilities on write, truncate\n"
+           "                              and chown ourselves (-o killpriv_v2)\n"
+           "  --no-killpriv-v2            leave that to the guest (default; -o no_killpriv_v2)\n"
+           "  --translate-uid TYPE:A:B:N  translate uids between guest and host; TYPE is guest,\n"
+           "                              host, squash-guest, squash-host, map (A guest, B host\n"
+           "                              base for map), or forbid-guest:A:N; repeatable\n"
+           "  --translate-gid TYPE:A:B:N  the same for gids (neither goes with --posix-acl)\n"
            "  --no-readdirplus            no READDIRPLUS (-o no_readdirplus)\n"
            "  --writeback                 writeback cache in the guest (-o writeback)\n"
            "  --allow-direct-io           honour O_DIRECT (-o allow_direct_io)\n"
@@ -106,8 +130,10 @@ void vfsd_options_usage(const char *prog)
            "\n"
            "Legacy -o options: source=DIR, cache=, timeout=SECONDS, xattr|no_xattr,\n"
            "readdirplus|no_readdirplus, writeback|no_writeback, allow_direct_io|no_allow_direct_io,\n"
-           "announce_submounts, log_level=, sandbox=. -f (foreground) is accepted and is the\n"
-           "default. SIGUSR1 logs statistics.\n",
+           "announce_submounts, log_level=, sandbox=, xattrmap=, posix_acl|no_posix_acl,\n"
+           "security_label|no_security_label, killpriv_v2|no_killpriv_v2 ('\\,' is a comma\n"
+           "inside a value). -f (foreground) is accepted and is the default. SIGUSR1 logs\n"
+           "statistics.\n",
            prog, prog, DEFAULT_AUTO_THRESHOLD, DEFAULT_AUTO_SLOW_US, DEFAULT_REQUEST_QUEUES,
            DEFAULT_POLL_MAX_US);
 }
@@ -184,6 +210,33 @@ static void set_str(char **dst, const char *v)
     *dst = strdup(v);
 }
 
+static int set_xattrmap(struct vfsd_options *o, const char *rules, char *err, size_t errlen)
+{
+    struct pt_xattrmap *map;
+    int r = pt_xattrmap_parse(rules, &map, err, errlen);
+    if (r == -ENOMEM)
+        return fail(err, errlen, "out of memory");
+    if (r < 0)
+        return r;
+    pt_xattrmap_free(o->xattrmap);
+    o->xattrmap = map;
+    return 0;
+}
+
+static int add_idmap_rule(struct pt_idmap **map, const char *opt, const char *spec, char *err,
+                          size_t errlen)
+{
+    char why[200];
+    if (!*map && pt_idmap_new(map) < 0)
+        return fail(err, errlen, "out of memory");
+    int r = pt_idmap_add(*map, spec, why, sizeof(why));
+    if (r == -ENOMEM)
+        return fail(err, errlen, "out of memory");
+    if (r < 0)
+        return fail(err, errlen, "bad %s %s", opt, why);
+    return 0;
+}
+
 /* One item of a -o list: "key" or "key=value". */
 static int parse_o_item(struct vfsd_options *o, char *item, char *err, size_t errlen)
 {
@@ -201,6 +254,10 @@ static int parse_o_item(struct vfsd_options *o, char *item, char *err, size_t er
         { "no_allow_direct_io", &o->allow_direct_io, false },
         { "announce_submounts", &o->announce_submounts, true },
         { "readonly", &o->readonly, true },
+        { "posix_acl", &o->posix_acl, true }, { "no_posix_acl", &o->posix_acl, false },
+        { "security_label", &o->security_label, true },
+        { "no_security_label", &o->security_label, false },
+        { "killpriv_v2", &o->killpriv_v2, true }, { "no_killpriv_v2", &o->killpriv_v2, false },
     };
     for (size_t i = 0; i < ARRAY_SIZE(bools); i++) {
         if (strcmp(item, bools[i].name) == 0) {
@@ -218,7 +275,8 @@ static int parse_o_item(struct vfsd_options *o, char *item, char *err, size_t er
     if (!val || !*val) {
         if (strcmp(item, "source") == 0 || strcmp(item, "cache") == 0 ||
             strcmp(item, "timeout") == 0 || strcmp(item, "log_level") == 0 ||
-            strcmp(item, "sandbox") == 0 || strcmp(item, "modcaps") == 0)
+            strcmp(item, "sandbox") == 0 || strcmp(item, "modcaps") == 0 ||
+            strcmp(item, "xattrmap") == 0)
             return fail(err, errlen, "-o %s needs a value", item);
         return fail(err, errlen, "unknown option -o %s", item);
     }
@@ -243,24 +301,42 @@ static int parse_o_item(struct vfsd_options *o, char *item, char *err, size_t er
             return fail(err, errlen, "bad sandbox '%s' (namespace, chroot, none)", val);
     } else if (strcmp(item, "modcaps") == 0) {
         set_str(&o->modcaps, val);
+    } else if (strcmp(item, "xattrmap") == 0) {
+        return set_xattrmap(o, val, err, errlen);
     } else {
         return fail(err, errlen, "unknown option -o %s", item);
     }
     return 0;
 }
 
+/*
+ * Items are separated by commas; as in QEMU's virtiofsd (libfuse's option
+ * parser), "\," is a comma inside an item (an xattr map may use ',' as its
+ * separator) and "\\" a backslash. Empty items are skipped.
+ */
 static int parse_o_list(struct vfsd_options *o, const char *list, char *err, size_t errlen)
 {
-    _cleanup_free_ char *copy = strdup(list);
-    char *save = NULL;
-    if (!copy)
+    _cleanup_free_ char *item = malloc(strlen(list) + 1);
+    if (!item)
         return -ENOMEM;
-    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        int r = parse_o_item(o, item, err, errlen);
-        if (r < 0)
-            return r;
+    const char *p = list;
+    for (;;) {
+        size_t n = 0;
+        while (*p && *p != ',') {
+            if (*p == '\\' && (p[1] == ',' || p[1] == '\\'))
+                p++;
+            item[n++] = *p++;
+        }
+        item[n] = '\0';
+        if (n) {
+            int r = parse_o_item(o, item, err, errlen);
+            if (r < 0)
+                return r;
+        }
+        if (!*p)
+            return 0;
+        p++;
     }
-    return 0;
 }
 
 int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err, size_t errlen)
@@ -356,6 +432,22 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
                 return fail(err, errlen, "bad --seccomp '%s' (kill, log, trap, none)", optarg);
             break;
         case OPT_MODCAPS: set_str(&o->modcaps, optarg); break;
+        case OPT_XATTRMAP:
+            if ((r = set_xattrmap(o, optarg, err, errlen)) < 0)
+                return r;
+            break;
+        case OPT_POSIX_ACL: o->posix_acl = true; break;
+        case OPT_SECURITY_LABEL: o->security_label = true; break;
+        case OPT_KILLPRIV_V2: o->killpriv_v2 = true; break;
+        case OPT_NO_KILLPRIV_V2: o->killpriv_v2 = false; break;
+        case OPT_TRANSLATE_UID:
+            if ((r = add_idmap_rule(&o->uid_map, "--translate-uid", optarg, err, errlen)) < 0)
+                return r;
+            break;
+        case OPT_TRANSLATE_GID:
+            if ((r = add_idmap_rule(&o->gid_map, "--translate-gid", optarg, err, errlen)) < 0)
+                return r;
+            break;
         case OPT_PRINT_CAPS: o->print_capabilities = true; break;
         case OPT_NO_READDIRPLUS: o->readdirplus = false; o->readdirplus_set = true; break;
         case OPT_WRITEBACK: o->writeback = true; break;
@@ -393,6 +485,12 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
         return fail(err, errlen, "no socket: give --socket-path PATH or --fd FD");
     if (o->socket_path && o->socket_fd >= 0)
         return fail(err, errlen, "--socket-path and --fd exclude each other");
+    if (o->posix_acl && !(pt_idmap_empty(o->uid_map) && pt_idmap_empty(o->gid_map)))
+        return fail(err, errlen, "--posix-acl cannot be combined with --translate-uid or "
+                    "--translate-gid: ACL entries hold ids that would not be translated");
+    /* Each of these works through xattrs. */
+    if (o->xattrmap || o->posix_acl || o->security_label)
+        o->xattr = true;
     if (!o->readdirplus_set && o->cache == PT_CACHE_NEVER)
         o->readdirplus = false; /* nothing to cache, so no point reading attributes ahead */
     if (!o->exec_mode_set)
@@ -412,5 +510,8 @@ void vfsd_options_done(struct vfsd_options *o)
     free(o->socket_group);
     free(o->tag);
     free(o->modcaps);
+    pt_xattrmap_free(o->xattrmap);
+    pt_idmap_free(o->uid_map);
+    pt_idmap_free(o->gid_map);
     memset(o, 0, sizeof(*o));
 }

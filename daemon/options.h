@@ -29,6 +29,12 @@ struct vfsd_options {
     bool allow_direct_io;
     bool announce_submounts;
     bool readonly;
+    bool posix_acl;           /* --posix-acl (implies xattr) */
+    bool security_label;      /* --security-label (implies xattr) */
+    bool killpriv_v2;         /* --killpriv-v2; --no-killpriv-v2 is the default */
+    struct pt_xattrmap *xattrmap; /* --xattrmap (implies xattr), owned; NULL: none */
+    struct pt_idmap *uid_map; /* --translate-uid rules, owned; NULL: none */
+    struct pt_idmap *gid_map; /* --translate-gid rules, owned; NULL: none */
     int log_level;            /* enum log_level */
     bool syslog;
     enum sbx_mode sandbox;

@@ -180,6 +180,20 @@ void fp_dispatch(struct fp_session *s, struct req *req)
     /* cannot fail: copy <= remaining */
     iov_cursor_read(&cin, buf, copy);
     r.args = (struct fp_args){ .buf = buf, .len = copy };
+    /* Extensions (7.38) close the request; a handler that knows them reads
+     * them from r.ext, every other one never sees them. The payload of a
+     * FP_PAYLOAD opcode is not copied, and no extension comes with those. */
+    if (r.in.total_extlen && !(op->flags & FP_PAYLOAD)) {
+        size_t ext = (size_t)r.in.total_extlen * 8;
+        if (ext > copy || copy - ext < op->min_in) {
+            log_ratelimited(LOG_LVL_WARN, "request %llu (%s): %zu bytes of extensions in %zu",
+                            (unsigned long long)r.in.unique, op->name, ext, copy);
+            ret = -EINVAL;
+            goto out_error;
+        }
+        r.args.len = copy - ext;
+        r.ext = (struct fp_args){ .buf = buf + copy - ext, .len = ext };
+    }
     r.payload = cin;
     r.ctx = (struct pt_ctx){ .uid = r.in.uid, .gid = r.in.gid, .pid = r.in.pid };
 

@@ -21,6 +21,18 @@ static uint64_t wanted_flags(const struct fp_session *s)
         f |= FUSE_WRITEBACK_CACHE;
     if (s->cfg.announce_submounts)
         f |= FUSE_SUBMOUNTS;
+    /* ACLs: the guest enforces them (default_permissions) and reads and
+     * writes them as xattrs; it must leave the umask to us, since a default
+     * ACL on the parent overrides it, and tell us when setting an ACL
+     * drops S_ISGID. */
+    if (s->cfg.posix_acl)
+        f |= FUSE_POSIX_ACL | FUSE_DONT_MASK | FUSE_SETXATTR_EXT;
+    if (s->cfg.killpriv_v2)
+        f |= FUSE_HANDLE_KILLPRIV_V2;
+    if (s->cfg.security_label)
+        f |= FUSE_SECURITY_CTX;
+    /* Lets a caller create where only a supplementary group gives access. */
+    f |= FP_CREATE_SUPP_GROUP;
     return f;
 }
 
@@ -55,6 +67,12 @@ int fp_op_init(struct fp_req *r)
         guest |= (uint64_t)in.flags2 << 32;
     uint64_t flags = guest & wanted_flags(s);
     long page = sysconf(_SC_PAGESIZE);
+    if (s->cfg.posix_acl && !(flags & FUSE_POSIX_ACL))
+        log_warn("FUSE INIT: the guest does not support POSIX ACLs; they stay off");
+    if (s->cfg.killpriv_v2 && !(flags & FUSE_HANDLE_KILLPRIV_V2))
+        log_warn("FUSE INIT: the guest does not support FUSE_HANDLE_KILLPRIV_V2");
+    if (s->cfg.security_label && !(flags & FUSE_SECURITY_CTX))
+        log_warn("FUSE INIT: the guest does not send security labels");
 
     s->proto_minor = MIN(in.minor, (uint32_t)FUSE_KERNEL_MINOR_VERSION);
     s->flags = flags;

@@ -20,6 +20,17 @@
 #define FP_MAX_ARGS (128u * 1024u)
 /* Segments of one READ/WRITE payload. */
 #define FP_MAX_IOV 1024u
+/* Security contexts accepted on one creating request (the kernel sends one). */
+#define FP_MAX_SECCTX 8u
+
+/* Protocol 7.39, newer than some <linux/fuse.h>: the caller's supplementary
+ * group on creating requests. */
+#define FP_CREATE_SUPP_GROUP (1ULL << 34)
+#define FP_EXT_GROUPS 32u
+struct fp_supp_groups {
+    uint32_t nr_groups;
+    /* uint32_t groups[nr_groups] follow */
+};
 
 struct fp_session {
     struct fp_config cfg;
@@ -88,6 +99,8 @@ struct fp_req {
     struct fuse_in_header in;
     struct pt_ctx ctx;
     struct fp_args args;
+    struct fp_args ext;       /* the request's extensions (total_extlen), cut
+                               * off the end of args; len 0 when none */
     struct iov_cursor payload;
 };
 
@@ -142,6 +155,17 @@ int fp_reply_payload_done(struct fp_req *r, size_t len);
 
 void fp_fill_attr(struct fuse_attr *out, const struct pt_attr *a);
 void fp_fill_entry(struct fuse_entry_out *out, const struct pt_entry *e);
+
+/*
+ * For CREATE, MKNOD, MKDIR and SYMLINK, after their names are decoded:
+ * reads the security contexts (FUSE_SECURITY_CTX; trailing the names up to
+ * protocol 7.37, an extension from 7.38) and the supplementary group
+ * extension (FUSE_CREATE_SUPP_GROUP) into r->ctx. What was not negotiated is
+ * ignored. sc (max entries) holds the contexts; they point into the
+ * request's copied arguments. -EINVAL for a malformed one, -E2BIG for more
+ * than max contexts.
+ */
+int fp_decode_create_ext(struct fp_req *r, struct pt_secctx *sc, unsigned max);
 
 /* Records statistics and completes; the only place a request ends. */
 void fp_finish(struct fp_req *r, uint32_t written, int error);

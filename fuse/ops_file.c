@@ -12,6 +12,8 @@ int fp_op_open(struct fp_req *r)
     const struct fuse_open_in *in = fp_args_fixed(&r->args, sizeof(*in));
     uint64_t fh;
     uint32_t open_flags = 0;
+    /* open_flags is 0 from guests older than 7.33, which never send it. */
+    r->ctx.kill_suidgid = in->open_flags & FUSE_OPEN_KILL_SUIDGID;
     int ret = pt_open(r->s->fs, &r->ctx, r->in.nodeid, in->flags, &fh, &open_flags);
     if (ret < 0)
         return ret;
@@ -22,12 +24,17 @@ int fp_op_create(struct fp_req *r)
 {
     const struct fuse_create_in *in = fp_args_fixed(&r->args, sizeof(*in));
     const char *name = fp_args_name(&r->args, false);
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
     uint64_t fh;
     uint32_t open_flags = 0;
     if (!name)
         return r->args.err;
-    int ret = pt_create(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->flags, in->umask,
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    r->ctx.kill_suidgid = in->open_flags & FUSE_OPEN_KILL_SUIDGID;
+    ret = pt_create(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->flags, in->umask,
                         &e, &fh, &open_flags);
     if (ret < 0)
         return ret;

@@ -112,6 +112,7 @@ int fp_op_readlink(struct fp_req *r)
 int fp_op_symlink(struct fp_req *r)
 {
     const char *name = fp_args_name(&r->args, false);
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
     if (!name)
         return r->args.err;
@@ -122,7 +123,10 @@ int fp_op_symlink(struct fp_req *r)
                                           : "symlink target without a terminating NUL");
     if (!target[0])
         return fp_bad(r, -EINVAL, "empty symlink target");
-    int ret = pt_symlink(r->s->fs, &r->ctx, r->in.nodeid, name, target, &e);
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_symlink(r->s->fs, &r->ctx, r->in.nodeid, name, target, &e);
     if (ret < 0)
         return ret;
     return fp_reply_entry(r, &e);
@@ -132,10 +136,14 @@ int fp_op_mknod(struct fp_req *r)
 {
     const struct fuse_mknod_in *in = fp_args_fixed(&r->args, sizeof(*in));
     const char *name = fp_args_name(&r->args, false);
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
     if (!name)
         return r->args.err;
-    int ret = pt_mknod(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->rdev, in->umask, &e);
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_mknod(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->rdev, in->umask, &e);
     if (ret < 0)
         return ret;
     return fp_reply_entry(r, &e);
@@ -145,10 +153,14 @@ int fp_op_mkdir(struct fp_req *r)
 {
     const struct fuse_mkdir_in *in = fp_args_fixed(&r->args, sizeof(*in));
     const char *name = fp_args_name(&r->args, false);
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
     if (!name)
         return r->args.err;
-    int ret = pt_mkdir(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->umask, &e);
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_mkdir(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->umask, &e);
     if (ret < 0)
         return ret;
     return fp_reply_entry(r, &e);

@@ -19,6 +19,9 @@ struct fp_config {
     bool readdirplus;         /* offer READDIRPLUS */
     bool writeback;           /* offer the writeback cache */
     bool announce_submounts;  /* offer FUSE_SUBMOUNTS */
+    bool posix_acl;           /* offer FUSE_POSIX_ACL (with FUSE_DONT_MASK, FUSE_SETXATTR_EXT) */
+    bool killpriv_v2;         /* offer FUSE_HANDLE_KILLPRIV_V2 */
+    bool security_label;      /* offer FUSE_SECURITY_CTX */
     enum pt_cache cache;
 };
 

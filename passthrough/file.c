@@ -15,6 +15,7 @@
 
 #include "common/cleanup.h"
 #include "passthrough/internal.h"
+#include "passthrough/xattrmap.h"
 
 /* Flags a guest open may carry through to the host. O_CREAT/O_EXCL only for
  * CREATE; O_ASYNC would send us the guest's signals; O_PATH, O_TMPFILE,
@@ -91,6 +92,14 @@ int pt_open(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_
     pt_inode_unref(fs, inode);
     if (r < 0)
         return r;
+    if (ctx->kill_suidgid && (hflags & O_TRUNC)) {
+        /* We truncated with CAP_FSETID; the caller would not have. */
+        int k = pt_kill_privs_fd(fs, r, true);
+        if (k < 0) {
+            close(r);
+            return k;
+        }
+    }
     r = pt_file_add(fs, r, NULL, fh);
     if (r < 0)
         return r;
@@ -98,24 +107,62 @@ int pt_open(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_
     return 0;
 }
 
+/*
+ * Opens `name` in dir for CREATE as the caller: creates it, or, unless the
+ * guest asked for O_EXCL, opens the file that is already there (*created
+ * false). Creating exclusively first tells the two apart, which decides
+ * whether O_TRUNC truncated an existing file and whether security contexts
+ * are due.
+ */
+static int create_open(const struct pt_inode *dir, const char *name, int hflags, mode_t mode,
+                       bool *created)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        int fd = openat(dir->fd, name, hflags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+        if (fd >= 0) {
+            *created = true;
+            return fd;
+        }
+        if (errno != EEXIST || (hflags & O_EXCL))
+            return neg_errno();
+        fd = openat(dir->fd, name, hflags | O_NOFOLLOW);
+        if (fd >= 0) {
+            *created = false;
+            return fd;
+        }
+        if (errno != ENOENT)
+            return neg_errno();
+        /* Removed in between: create it after all. */
+    }
+    return -EAGAIN;
+}
+
 static int create_in(struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_inode *dir,
-                     const char *name, mode_t mode, int hflags, struct pt_entry *entry,
-                     uint64_t *fh)
+                     const char *name, uint32_t mode, uint32_t umask, int hflags,
+                     struct pt_entry *entry, uint64_t *fh)
 {
     if (!S_ISDIR(dir->type))
         return -ENOTDIR;
-    struct pt_creds creds;
-    int r = pt_creds_enter(fs, ctx, true, &creds);
+    int r = pt_secctx_check(fs, ctx);
     if (r < 0)
         return r;
-    int fd = openat(dir->fd, name, hflags | O_CREAT | O_NOFOLLOW, mode);
-    if (fd < 0)
-        r = neg_errno();
+    mode_t hmode = pt_create_mode(fs, dir, mode, umask) & 07777;
+    struct pt_creds creds;
+    r = pt_creds_enter(fs, ctx, true, &creds);
+    if (r < 0)
+        return r;
+    bool created = false;
+    int fd = create_open(dir, name, hflags, hmode, &created);
     pt_creds_leave(&creds);
     if (fd < 0)
-        return r;
+        return fd;
 
-    r = pt_lookup_in(fs, dir, name, entry);
+    if (created)
+        r = pt_secctx_apply(fs, ctx, dir, name, fd);
+    else if (ctx->kill_suidgid && (hflags & O_TRUNC))
+        r = pt_kill_privs_fd(fs, fd, true);
+    if (r == 0)
+        r = pt_lookup_in(fs, dir, name, entry);
     if (r < 0) {
         close(fd);
         return r;
@@ -140,12 +187,10 @@ int pt_create(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const
     int hflags = host_open_flags(fs, flags, true);
     if (hflags < 0)
         return hflags;
-    if (fs->caps.dont_mask)
-        mode &= ~umask;
     struct pt_inode *dir = pt_inode_get(fs, parent);
     if (!dir)
         return -EBADF;
-    int r = create_in(fs, ctx, dir, name, (mode_t)(mode & 07777), hflags, entry, fh);
+    int r = create_in(fs, ctx, dir, name, mode, umask, hflags, entry, fh);
     pt_inode_unref(fs, dir);
     if (r < 0)
         return r;
@@ -158,18 +203,6 @@ static bool io_args_ok(uint64_t offset, unsigned iovcnt)
     return offset <= INT64_MAX && iovcnt <= IOV_MAX;
 }
 
-/* FUSE_WRITE_KILL_SUIDGID: see pt_mode_without_suidgid(). */
-static int kill_suidgid_fd(int fd)
-{
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return neg_errno();
-    mode_t mode = st.st_mode & 07777;
-    if (!S_ISREG(st.st_mode) || pt_mode_without_suidgid(mode) == mode)
-        return 0;
-    return fchmod(fd, pt_mode_without_suidgid(mode)) < 0 ? neg_errno() : 0;
-}
-
 int pt_io_begin(struct pt_fs *fs, enum pt_io_kind kind, uint64_t fh, uint64_t offset,
                 uint32_t flags, struct pt_file **out)
 {
@@ -180,8 +213,11 @@ int pt_io_begin(struct pt_fs *fs, enum pt_io_kind kind, uint64_t fh, uint64_t of
     struct pt_file *f = pt_file_get(fs, fh);
     if (!f)
         return -EBADF;
-    if (kind == PT_IO_WRITE && (flags & FUSE_WRITE_KILL_SUIDGID)) {
-        int r = kill_suidgid_fd(f->fd);
+    /* FUSE_WRITE_KILL_SUIDGID: see pt_mode_without_suidgid(); a renamed
+     * security.capability goes on every write, as the real one would. */
+    if (kind == PT_IO_WRITE &&
+        ((flags & FUSE_WRITE_KILL_SUIDGID) || pt_xattrmap_capability_name(fs->xattrmap))) {
+        int r = pt_kill_privs_fd(fs, f->fd, flags & FUSE_WRITE_KILL_SUIDGID);
         if (r < 0) {
             pt_file_put(fs, f);
             return r;

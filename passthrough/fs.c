@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "passthrough/idmap.h"
 #include "passthrough/internal.h"
 
 #define NSEC_PER_SEC 1000000000ull
@@ -89,6 +90,8 @@ void pt_fill_attr(const struct pt_fs *fs, const struct pt_inode *inode,
                   const struct stat *st, struct pt_attr *out)
 {
     out->st = *st;
+    out->st.st_uid = pt_idmap_to_guest(fs->uid_map, st->st_uid);
+    out->st.st_gid = pt_idmap_to_guest(fs->gid_map, st->st_gid);
     out->timeout_ns = fs->timeout_ns;
     out->flags = (fs->announce_submounts && inode->submount) ? PT_ATTR_SUBMOUNT : 0;
 }
@@ -106,6 +109,12 @@ int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out)
 {
     if (!cfg || !cfg->shared_dir || !out)
         return -EINVAL;
+    /* Before any thread exists: see pt_creds_drop_groups(). */
+    if (geteuid() == 0) {
+        int r = pt_creds_drop_groups();
+        if (r < 0)
+            return r;
+    }
 
     struct pt_fs *fs = calloc(1, sizeof(*fs));
     if (!fs)
@@ -117,6 +126,9 @@ int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out)
     fs->announce_submounts = cfg->announce_submounts;
     fs->timeout_ns = timeout_ns_for(cfg);
     fs->switch_creds = geteuid() == 0;
+    fs->xattrmap = cfg->xattrmap;
+    fs->uid_map = cfg->uid_map;
+    fs->gid_map = cfg->gid_map;
     fs->proc_fd = -1;
     pthread_mutex_init(&fs->cwd_lock, NULL);
 

@@ -138,6 +138,9 @@ struct pt_fs {
     pthread_mutex_t cwd_lock; /* held while the process cwd is moved to proc_fd */
     bool switch_creds;        /* we may change fs credentials (root) */
     struct pt_inode *root;    /* permanent reference held by the fs */
+    const struct pt_xattrmap *xattrmap; /* not owned; NULL: names pass unchanged */
+    const struct pt_idmap *uid_map;     /* not owned; NULL: identity */
+    const struct pt_idmap *gid_map;     /* not owned; NULL: identity */
 
     /* Written by pt_init() while no request is in flight. */
     struct pt_init_caps caps;
@@ -194,11 +197,14 @@ void pt_dir_free(struct pt_dir *dir);
 
 struct pt_creds {
     bool switched;            /* fs ids were changed and must be restored */
+    bool groups_set;          /* the thread's supplementary groups were set */
 };
 
 /*
- * Makes this thread's fs uid/gid the caller's for a creating call. Only the
- * calling thread is affected. -EPERM when the switch did not take.
+ * Makes this thread's fs uid/gid the caller's for a creating call, with
+ * ctx->supp_gid as its only supplementary group when given. Ids are
+ * translated by the fs's maps first. Only the calling thread is affected.
+ * -EPERM when an id is forbidden or the switch did not take.
  */
 /*
  * Switches the calling thread's fs uid/gid to the caller's. `creating`: the
@@ -208,6 +214,15 @@ struct pt_creds {
 int pt_creds_enter(const struct pt_fs *fs, const struct pt_ctx *ctx, bool creating,
                    struct pt_creds *saved);
 void pt_creds_leave(struct pt_creds *saved);
+/* Guest uid/gid -> host (the maps); -EPERM when forbidden. */
+int pt_uid_to_host(const struct pt_fs *fs, uint32_t guest, uint32_t *host);
+int pt_gid_to_host(const struct pt_fs *fs, uint32_t guest, uint32_t *host);
+/*
+ * Empties the process's supplementary group list (all threads: call it
+ * before any thread is started). A privileged daemon's memberships must
+ * never count for a guest's creating call. -EPERM when it cannot.
+ */
+int pt_creds_drop_groups(void);
 
 /* ---- helpers (fs.c) ----------------------------------------------------- */
 
@@ -228,6 +243,40 @@ bool pt_name_ok(const char *name, bool allow_dots);
 
 /* mode & 07777 without the set-id bits an unprivileged write would clear. */
 mode_t pt_mode_without_suidgid(mode_t mode);
+
+/* ---- xattrs (xattr.c) --------------------------------------------------- */
+
+/* Sets the host xattr `host_name` on the object behind the O_PATH fd
+ * `path_fd` of file type `type` (S_IFMT bits), with the daemon's own
+ * credentials; a symlink's own attribute, never its target's. */
+int pt_xattr_set_fd(struct pt_fs *fs, int path_fd, mode_t type, const char *host_name,
+                    const void *value, size_t size);
+
+/* ---- security attributes of inodes (security.c) ------------------------ */
+
+/*
+ * The mode a creating call passes to the host: the guest's umask applies
+ * when it arrives apart from the mode (caps.dont_mask), except that with
+ * caps.posix_acl a parent with a default ACL hands its ACL down instead.
+ */
+mode_t pt_create_mode(const struct pt_fs *fs, const struct pt_inode *dir, uint32_t mode,
+                      uint32_t umask);
+/*
+ * Gives the entry `name` just created in dir (through open_fd when it is
+ * >= 0, else found by name) the security contexts of ctx. On failure the
+ * entry is removed again and the error returned.
+ */
+int pt_secctx_apply(struct pt_fs *fs, const struct pt_ctx *ctx, const struct pt_inode *dir,
+                    const char *name, int open_fd);
+/* The host names of ctx's contexts are valid (mapped); checked before creating. */
+int pt_secctx_check(const struct pt_fs *fs, const struct pt_ctx *ctx);
+/*
+ * The privileges an unprivileged write or truncate drops, on an open fd:
+ * S_ISUID, and S_ISGID with group exec, when kill_suidgid; a renamed
+ * security.capability when caps.killpriv_v2 (the host kernel drops the
+ * real one itself).
+ */
+int pt_kill_privs_fd(const struct pt_fs *fs, int fd, bool kill_suidgid);
 
 /* ---- lookups (entry.c) -------------------------------------------------- */
 

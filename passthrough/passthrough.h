@@ -23,6 +23,11 @@
  * through /proc/self/fd; xattrs of symlinks and special files go through
  * "/proc/self/fd/N" paths). Creating calls switch the thread's fs uid/gid
  * only when the daemon runs as root; otherwise files belong to the daemon.
+ * A root daemon drops the process's supplementary groups at pt_fs_new(): a
+ * creating call runs with the caller's uid/gid and, at most, the one
+ * supplementary group the request names, never with the daemon's own
+ * memberships (which would let a new file keep S_ISGID in a set-group-id
+ * directory whose group the caller is not in: CVE-2022-0358).
  */
 #ifndef PASSTHROUGH_PASSTHROUGH_H
 #define PASSTHROUGH_PASSTHROUGH_H
@@ -44,6 +49,9 @@ enum pt_cache {
     PT_CACHE_ALWAYS,   /* long timeouts, page cache kept across opens */
 };
 
+struct pt_xattrmap;
+struct pt_idmap;
+
 struct pt_config {
     const char *shared_dir;   /* must exist; resolved at pt_fs_new() */
     enum pt_cache cache;
@@ -55,6 +63,10 @@ struct pt_config {
     int proc_self_fd;         /* > 0: an O_PATH fd of /proc/self/fd to use (duplicated);
                                * 0 or -1: open /proc/self/fd now. A sandbox that hides
                                * /proc opens it before pivoting. */
+    /* Optional, not owned; must outlive the fs (see xattrmap.h, idmap.h): */
+    const struct pt_xattrmap *xattrmap; /* xattr names: guest <-> host */
+    const struct pt_idmap *uid_map;     /* uids: guest <-> host */
+    const struct pt_idmap *gid_map;     /* gids: guest <-> host */
 };
 
 /* Negotiated at FUSE INIT and handed to pt_init(). */
@@ -65,11 +77,26 @@ struct pt_init_caps {
     bool dont_mask;           /* FUSE_DONT_MASK: umask arrives separately */
 };
 
-/* Who is asking (from the FUSE header). */
+/* A security context to give a new inode (FUSE_SECURITY_CTX): an xattr. */
+struct pt_secctx {
+    const char *name;         /* guest xattr name, e.g. "security.selinux" */
+    const void *value;
+    size_t size;
+};
+
+/*
+ * Who is asking (from the FUSE header), and what the request adds to a
+ * creating or opening call. The pointers live as long as the request.
+ */
 struct pt_ctx {
-    uint32_t uid;
+    uint32_t uid;             /* guest ids: translated by the uid/gid maps */
     uint32_t gid;
     uint32_t pid;
+    bool has_supp_gid;        /* FUSE_EXT_GROUPS: the caller is in supp_gid, */
+    uint32_t supp_gid;        /* which a creating call then runs with */
+    const struct pt_secctx *secctx; /* contexts for a created inode, or NULL */
+    unsigned nr_secctx;
+    bool kill_suidgid;        /* FUSE_OPEN_KILL_SUIDGID with O_TRUNC on OPEN/CREATE */
 };
 
 #define PT_ATTR_SUBMOUNT (1u << 0) /* the inode is a mount point (announce_submounts) */
@@ -108,6 +135,9 @@ void pt_init(struct pt_fs *fs, const struct pt_init_caps *caps);
  * pt_file_put(). */
 void pt_destroy(struct pt_fs *fs);
 
+/* Attribute replies carry guest ids: every `struct pt_attr` (and the one in a
+ * `struct pt_entry`) has st_uid/st_gid translated by the uid/gid maps. */
+
 /* Statistics for tests and the live statistics dump. */
 struct pt_counts {
     uint64_t inodes;          /* inodes in the table, root included */
@@ -135,9 +165,12 @@ int pt_getattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
 /*
  * SETATTR: `valid` holds FATTR_* bits from <linux/fuse.h>; FATTR_FH selects fh.
  * Applied in the order mode, uid/gid, size, times; an error stops there.
+ * uid/gid are guest ids, translated by the maps (-EPERM when forbidden).
  * FATTR_KILL_SUIDGID clears S_ISUID (and S_ISGID with group exec) after a
- * size or owner change. On a symlink, uid/gid and times change the link
- * itself and a mode gives -EOPNOTSUPP. On success *out holds the new attrs.
+ * size or owner change; with caps.killpriv_v2 such a change also drops a
+ * renamed security.capability (see xattrmap.h). On a symlink, uid/gid and
+ * times change the link itself and a mode gives -EOPNOTSUPP. On success *out
+ * holds the new attrs.
  */
 struct pt_setattr {
     uint32_t valid;
@@ -159,10 +192,16 @@ int pt_readlink(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
                 char *buf, size_t size);
 
 /*
- * Creating calls run with the caller's uid/gid as the host fs credentials.
+ * Creating calls run with the caller's uid/gid as the host fs credentials
+ * (translated by the uid/gid maps; a forbidden id gives -EPERM), plus
+ * ctx->supp_gid as the only supplementary group when present.
  * With caps.dont_mask, umask is applied to mode here; otherwise it is
- * ignored (the guest kernel already applied it). On success `out` has one
- * lookup; LINK's entry is the existing inode (same nodeid) with one more.
+ * ignored (the guest kernel already applied it). With caps.posix_acl, a
+ * parent with a default ACL makes the umask not apply (the host inherits
+ * the ACL instead). ctx->secctx contexts are set on the new inode before
+ * it is returned; if that fails, the new name is removed again and the call
+ * fails. On success `out` has one lookup; LINK's entry is the existing
+ * inode (same nodeid) with one more.
  */
 int pt_mknod(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name,
              uint32_t mode, uint32_t rdev, uint32_t umask, struct pt_entry *out);
@@ -189,6 +228,8 @@ int pt_rename(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t olddir, const
  * cfg.allow_direct_io. With caps.writeback, O_WRONLY becomes O_RDWR and
  * O_APPEND is dropped. CREATE's entry has one lookup; if its
  * reply cannot be delivered the caller forgets it and releases fh.
+ * ctx->kill_suidgid with O_TRUNC clears the set-id bits of a truncated
+ * existing file as an unprivileged truncate would (FUSE_OPEN_KILL_SUIDGID).
  */
 int pt_open(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_t flags,
             uint64_t *fh, uint32_t *open_flags);
@@ -284,7 +325,10 @@ int pt_syncfs(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid);
 
 /* Xattr ops return -ENOSYS unless cfg.xattr. size 0 asks for the needed size;
  * a non-zero size that is too small gives -ERANGE. A symlink's own xattrs are
- * used, never its target's. setxattr_flags: FUSE_SETXATTR_ACL_KILL_SGID. */
+ * used, never its target's. setxattr_flags: FUSE_SETXATTR_ACL_KILL_SGID.
+ * Names are the guest's: with cfg.xattrmap they are mapped to host names
+ * (a refused name gives -EPERM, -ENODATA for GETXATTR, or -ENOTSUP) and
+ * LISTXATTR shows only the names the map lets through, renamed. */
 ssize_t pt_getxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
                     const char *name, void *buf, size_t size);
 ssize_t pt_listxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,

@@ -21,8 +21,8 @@ struct fx_variant {
     struct tc_config cfg;     /* socket/fd are filled in by the fixture */
     unsigned fuse_flags;      /* TC_FUSE_* defaults for every request */
     bool no_init;             /* leave FUSE_INIT to the test */
-    const char *const *daemon_args; /* NULL-terminated, appended to the daemon's
-                                       command line (e.g. "--tag=x"); NULL: none */
+    const char *const *daemon_args; /* NULL-terminated, appended last; NULL: none */
+    uint64_t init_flags;      /* FUSE_INIT flags; 0: TC_FUSE_INIT_FLAGS */
 };
 
 struct fx {

@@ -65,6 +65,8 @@ struct tc_fuse_req {
     struct tc_fuse_out_arg out[TC_FUSE_MAX_ARGS];  /* copied out of guest memory */
     const struct tc_buf *out_data;                 /* reply payload targets, one writable segment each */
     unsigned out_data_cnt;
+    uint16_t total_extlen;    /* fuse_in_header.total_extlen: the last in
+                               * args are extensions of this many 8-byte units */
     void *user;               /* caller's cookie */
 
     /* results, valid after completion */

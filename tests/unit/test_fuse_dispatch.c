@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fuse/session.h"
@@ -437,6 +438,301 @@ static void test_oversized_args(void)
     fixture_teardown(&f);
 }
 
+
+/* ---- INIT flags of the security options, and creating-request extensions */
+
+/* Protocol 7.39, newer than some <linux/fuse.h>. */
+#define T_CREATE_SUPP_GROUP (1ULL << 34)
+#define T_EXT_GROUPS 32u
+
+static void fixture_setup_with(struct fixture *f, const struct fp_config *fcfg)
+{
+    strcpy(f->dir, "/tmp/vfsd-fuse-XXXXXX");
+    g_assert_nonnull(mkdtemp(f->dir));
+    g_assert_cmpint(chmod(f->dir, 0777), ==, 0);
+    struct pt_config cfg = { .shared_dir = f->dir, .cache = PT_CACHE_AUTO, .timeout = -1,
+                             .xattr = true };
+    g_assert_cmpint(pt_fs_new(&cfg, &f->fs), ==, 0);
+    g_assert_cmpint(fp_session_new(fcfg, f->fs, &f->s), ==, 0);
+    f->unique = 1;
+}
+
+/* INIT at protocol 7.minor asking for `flags`; returns what was granted. */
+static uint64_t init_with(struct fixture *f, uint32_t minor, uint64_t flags)
+{
+    struct fuse_init_in in = { .major = 7, .minor = minor, .max_readahead = 65536,
+                               .flags = (uint32_t)flags | FUSE_INIT_EXT,
+                               .flags2 = (uint32_t)(flags >> 32) };
+    struct call c;
+    call_build(f, &c, FUSE_INIT, 0, &in, sizeof(in));
+    call_run(f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    struct fuse_init_out out;
+    memcpy(&out, c.out + sizeof(struct fuse_out_header), sizeof(out));
+    g_assert_cmpuint(out.minor, ==, minor);
+    return out.flags | (uint64_t)out.flags2 << 32;
+}
+
+#define SECURITY_FLAGS (FUSE_POSIX_ACL | FUSE_DONT_MASK | FUSE_SETXATTR_EXT | \
+                        FUSE_HANDLE_KILLPRIV_V2 | FUSE_SECURITY_CTX | T_CREATE_SUPP_GROUP)
+
+static void test_init_security_flags(void)
+{
+    struct fixture f;
+    struct fp_config plain = { .max_write = 1 << 20, .cache = PT_CACHE_AUTO };
+    fixture_setup_with(&f, &plain);
+    /* Nothing the options did not ask for, except the supplementary group,
+     * which costs nothing. */
+    uint64_t got = init_with(&f, 38, SECURITY_FLAGS);
+    g_assert_cmphex(got & SECURITY_FLAGS, ==, T_CREATE_SUPP_GROUP);
+    fixture_teardown(&f);
+
+    struct fp_config all = { .max_write = 1 << 20, .cache = PT_CACHE_AUTO, .posix_acl = true,
+                             .killpriv_v2 = true, .security_label = true };
+    fixture_setup_with(&f, &all);
+    got = init_with(&f, 38, SECURITY_FLAGS);
+    g_assert_cmphex(got & SECURITY_FLAGS, ==, SECURITY_FLAGS);
+    /* ...and never what the guest did not ask for. */
+    got = init_with(&f, 38, FUSE_HANDLE_KILLPRIV_V2);
+    g_assert_cmphex(got & SECURITY_FLAGS, ==, FUSE_HANDLE_KILLPRIV_V2);
+    fixture_teardown(&f);
+}
+
+static size_t align8(size_t x)
+{
+    return (x + 7) & ~(size_t)7;
+}
+
+/* A fuse_secctx_header holding one context; returns its length. */
+static size_t secctx_block(uint8_t *buf, const char *name, const void *value, uint32_t size)
+{
+    size_t namelen = strlen(name) + 1;
+    size_t rec = align8(sizeof(struct fuse_secctx) + namelen + size);
+    struct fuse_secctx_header h = { .size = (uint32_t)(sizeof(h) + rec), .nr_secctx = 1 };
+    struct fuse_secctx c = { .size = size };
+    memset(buf, 0, h.size);
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), &c, sizeof(c));
+    memcpy(buf + sizeof(h) + sizeof(c), name, namelen);
+    memcpy(buf + sizeof(h) + sizeof(c) + namelen, value, size);
+    return h.size;
+}
+
+/* MKDIR of `name` with `ext` (ext_len bytes, a multiple of 8) as the
+ * request's extensions, or as trailing bytes when trailing is set. */
+static int mkdir_ext(struct fixture *f, const char *name, uint32_t uid, uint32_t gid,
+                     const void *ext, size_t ext_len, bool trailing)
+{
+    uint8_t args[1024];
+    struct fuse_mkdir_in in = { .mode = 0755 };
+    size_t len = 0;
+    memcpy(args, &in, sizeof(in));
+    len += sizeof(in);
+    memcpy(args + len, name, strlen(name) + 1);
+    len += strlen(name) + 1;
+    g_assert_cmpuint(len + ext_len, <=, sizeof(args));
+    if (ext_len)
+        memcpy(args + len, ext, ext_len);
+    struct call c;
+    call_build(f, &c, FUSE_MKDIR, 1, args, len + ext_len);
+    struct fuse_in_header *h = (struct fuse_in_header *)c.in;
+    h->uid = uid;
+    h->gid = gid;
+    if (!trailing)
+        h->total_extlen = (uint16_t)(ext_len / 8);
+    call_run(f, &c);
+    return reply_error(&c);
+}
+
+static ssize_t host_label(struct fixture *f, const char *name, char *buf, size_t size)
+{
+    g_autofree char *p = g_strdup_printf("%s/%s", f->dir, name);
+    ssize_t n = lgetxattr(p, "user.label", buf, size);
+    return n < 0 ? -errno : n;
+}
+
+static void test_security_context_extension(void)
+{
+    struct fixture f;
+    struct fp_config cfg = { .max_write = 1 << 20, .cache = PT_CACHE_AUTO,
+                             .security_label = true };
+    uint8_t ext[512];
+    char buf[64];
+    fixture_setup_with(&f, &cfg);
+    init_with(&f, 38, FUSE_SECURITY_CTX | T_CREATE_SUPP_GROUP);
+
+    /* 7.38: the context is an extension at the end of the request. */
+    size_t n = secctx_block(ext, "user.label", "ctx-a", 5);
+    g_assert_cmpint(mkdir_ext(&f, "a", 0, 0, ext, n, false), ==, 0);
+    g_assert_cmpint(host_label(&f, "a", buf, sizeof(buf)), ==, 5);
+    g_assert_cmpmem(buf, 5, "ctx-a", 5);
+    /* No context at all (nr_secctx 0), and an extension of an unknown type
+     * after it: fine, nothing set. */
+    struct { struct fuse_secctx_header h; struct fuse_ext_header x; uint64_t data; } none = {
+        { .size = 8, .nr_secctx = 0 }, { .size = 16, .type = 200 }, 0 };
+    g_assert_cmpint(mkdir_ext(&f, "b", 0, 0, &none, sizeof(none), false), ==, 0);
+    g_assert_cmpint(host_label(&f, "b", buf, sizeof(buf)), ==, -ENODATA);
+
+    /* Malformed extensions: the request fails, nothing is created. */
+    n = secctx_block(ext, "user.label", "v", 1);
+    ((struct fuse_secctx_header *)ext)->size = (uint32_t)n + 8; /* past its extension */
+    g_assert_cmpint(mkdir_ext(&f, "c1", 0, 0, ext, n, false), ==, -EINVAL);
+    n = secctx_block(ext, "user.label", "v", 1);
+    ((struct fuse_secctx_header *)ext)->nr_secctx = 2; /* more than it holds */
+    g_assert_cmpint(mkdir_ext(&f, "c2", 0, 0, ext, n, false), ==, -EINVAL);
+    n = secctx_block(ext, "user.label", "v", 1);
+    ((struct fuse_secctx *)(ext + 8))->size = 4000; /* value past the end */
+    g_assert_cmpint(mkdir_ext(&f, "c3", 0, 0, ext, n, false), ==, -EINVAL);
+    n = secctx_block(ext, "user.label", "", 0);
+    memset(ext + 16, 'x', n - 16); /* name without NUL */
+    g_assert_cmpint(mkdir_ext(&f, "c4", 0, 0, ext, n, false), ==, -EINVAL);
+    struct fuse_ext_header bad = { .size = 12, .type = 200 }; /* not 8-aligned */
+    uint8_t two[16] = { 0 };
+    memcpy(two, &bad, sizeof(bad));
+    g_assert_cmpint(mkdir_ext(&f, "c5", 0, 0, two, sizeof(two), false), ==, -EINVAL);
+    bad.size = 0;
+    memcpy(two, &bad, sizeof(bad));
+    g_assert_cmpint(mkdir_ext(&f, "c6", 0, 0, two, sizeof(two), false), ==, -EINVAL);
+    /* Nine contexts: more than we take. */
+    struct fuse_secctx_header nine = { .size = 8 + 9 * 16, .nr_secctx = 9 };
+    memset(ext, 0, sizeof(ext));
+    memcpy(ext, &nine, sizeof(nine));
+    for (int i = 0; i < 9; i++)
+        memcpy(ext + 8 + i * 16 + 8, "user.l", 7);
+    g_assert_cmpint(mkdir_ext(&f, "c7", 0, 0, ext, nine.size, false), ==, -E2BIG);
+    /* total_extlen claiming more than the request holds. */
+    n = secctx_block(ext, "user.label", "v", 1);
+    struct call c;
+    uint8_t args[64] = { 0 };
+    memcpy(args + sizeof(struct fuse_mkdir_in), "c8", 3);
+    call_build(&f, &c, FUSE_MKDIR, 1, args, sizeof(struct fuse_mkdir_in) + 3);
+    ((struct fuse_in_header *)c.in)->total_extlen = 2;
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, -EINVAL);
+    for (int i = 1; i <= 8; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "c%d", i);
+        g_autofree char *p = g_strdup_printf("%s/%s", f.dir, name);
+        g_assert_cmpint(access(p, F_OK), ==, -1);
+    }
+    /* A GETATTR with stray extensions: cut off and ignored. */
+    struct { struct fuse_getattr_in in; uint64_t stray; } ga = { { 0 }, 0 };
+    call_build(&f, &c, FUSE_GETATTR, 1, &ga, sizeof(ga));
+    ((struct fuse_in_header *)c.in)->total_extlen = 1;
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    fixture_teardown(&f);
+
+    /* 7.37: the context follows the name, no extension length. */
+    fixture_setup_with(&f, &cfg);
+    init_with(&f, 37, FUSE_SECURITY_CTX);
+    n = secctx_block(ext, "user.label", "old", 3);
+    g_assert_cmpint(mkdir_ext(&f, "old", 0, 0, ext, n, true), ==, 0);
+    g_assert_cmpint(host_label(&f, "old", buf, sizeof(buf)), ==, 3);
+    fixture_teardown(&f);
+
+    /* Not negotiated: a context is never read, whatever the guest sends. */
+    cfg.security_label = false;
+    fixture_setup_with(&f, &cfg);
+    init_with(&f, 38, FUSE_SECURITY_CTX);
+    n = secctx_block(ext, "user.label", "ctx", 3);
+    g_assert_cmpint(mkdir_ext(&f, "ignored", 0, 0, ext, n, false), ==, 0);
+    g_assert_cmpint(host_label(&f, "ignored", buf, sizeof(buf)), ==, -ENODATA);
+    fixture_teardown(&f);
+}
+
+static void test_supp_group_extension(void)
+{
+    if (geteuid() != 0) {
+        g_test_skip("needs root");
+        return;
+    }
+    struct fixture f;
+    struct fp_config cfg = { .max_write = 1 << 20, .cache = PT_CACHE_AUTO };
+    fixture_setup_with(&f, &cfg);
+    init_with(&f, 38, T_CREATE_SUPP_GROUP);
+    g_autofree char *team = g_strdup_printf("%s/team", f.dir);
+    g_assert_cmpint(mkdir(team, 0777), ==, 0);
+    g_assert_cmpint(chown(team, 0, 4242), ==, 0);
+    g_assert_cmpint(chmod(team, 02777), ==, 0);
+    uint8_t args[64];
+    struct fuse_entry_out e;
+
+    struct { struct fuse_ext_header h; struct { uint32_t nr, gid; } g; } grp = {
+        { .size = 16, .type = T_EXT_GROUPS }, { 1, 4242 } };
+    /* LOOKUP team (set-group-id, group 4242), then MKNOD a set-group-id file
+     * in it as user 1000 with and without 4242 as supplementary group: only
+     * a member keeps S_ISGID. */
+    struct call c;
+    call_build(&f, &c, FUSE_LOOKUP, 1, "team", 5);
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    memcpy(&e, c.out + sizeof(struct fuse_out_header), sizeof(e));
+    for (int with = 0; with < 2; with++) {
+        struct fuse_mknod_in in = { .mode = S_IFREG | 02755 };
+        memcpy(args, &in, sizeof(in));
+        /* names padded to 8 bytes: the extension starts 8-aligned */
+        memcpy(args + sizeof(in), with ? "in\0\0\0\0\0" : "out\0\0\0\0", 8);
+        size_t len = sizeof(in) + 8;
+        memcpy(args + len, &grp, sizeof(grp));
+        call_build(&f, &c, FUSE_MKNOD, e.nodeid, args, len + (with ? sizeof(grp) : 0));
+        struct fuse_in_header *h = (struct fuse_in_header *)c.in;
+        h->uid = 1000;
+        h->gid = 1000;
+        h->total_extlen = with ? sizeof(grp) / 8 : 0;
+        call_run(&f, &c);
+        g_assert_cmpint(reply_error(&c), ==, 0);
+        struct stat st;
+        g_autofree char *p = g_strdup_printf("%s/%s", team, with ? "in" : "out");
+        g_assert_cmpint(stat(p, &st), ==, 0);
+        g_assert_cmpuint(st.st_gid, ==, 4242);
+        g_assert_cmpint(!!(st.st_mode & S_ISGID), ==, with);
+    }
+    /* A groups record that lists none is malformed. */
+    grp.g.nr = 0;
+    memcpy(args, &(struct fuse_mkdir_in){ .mode = 0755 }, sizeof(struct fuse_mkdir_in));
+    memcpy(args + 8, "bad", 4);
+    memcpy(args + 12, &grp, sizeof(grp));
+    call_build(&f, &c, FUSE_MKDIR, e.nodeid, args, 12 + sizeof(grp));
+    ((struct fuse_in_header *)c.in)->total_extlen = sizeof(grp) / 8;
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, -EINVAL);
+    fixture_teardown(&f);
+}
+
+static void test_open_kill_suidgid(void)
+{
+    /* Unprivileged, the host truncate drops the bits by itself. */
+    if (geteuid() != 0) {
+        g_test_skip("needs root");
+        return;
+    }
+    struct fixture f;
+    struct fp_config cfg = { .max_write = 1 << 20, .cache = PT_CACHE_AUTO,
+                             .killpriv_v2 = true };
+    fixture_setup_with(&f, &cfg);
+    init_with(&f, 38, FUSE_HANDLE_KILLPRIV_V2);
+    g_autofree char *p = g_strdup_printf("%s/s", f.dir);
+    int fd = open(p, O_CREAT | O_WRONLY, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(fchmod(fd, 06755), ==, 0);
+    close(fd);
+    struct call c;
+    call_build(&f, &c, FUSE_LOOKUP, 1, "s", 2);
+    call_run(&f, &c);
+    struct fuse_entry_out e;
+    memcpy(&e, c.out + sizeof(struct fuse_out_header), sizeof(e));
+    struct stat st;
+    for (int kill = 0; kill < 2; kill++) {
+        struct fuse_open_in in = { .flags = O_WRONLY | O_TRUNC,
+                                   .open_flags = kill ? FUSE_OPEN_KILL_SUIDGID : 0 };
+        g_assert_cmpint(simple(&f, FUSE_OPEN, e.nodeid, &in, sizeof(in)), ==, 0);
+        g_assert_cmpint(stat(p, &st), ==, 0);
+        g_assert_cmpuint(st.st_mode & 07777, ==, kill ? 0755 : 06755);
+    }
+    fixture_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -447,5 +743,9 @@ int main(int argc, char **argv)
     g_test_add_func("/fuse/entry_reply_too_small_forgets", test_entry_reply_too_small_forgets);
     g_test_add_func("/fuse/forget_and_xattr_checks", test_forget_and_xattr_checks);
     g_test_add_func("/fuse/oversized_args", test_oversized_args);
+    g_test_add_func("/fuse/init_security_flags", test_init_security_flags);
+    g_test_add_func("/fuse/security_context_extension", test_security_context_extension);
+    g_test_add_func("/fuse/supp_group_extension", test_supp_group_extension);
+    g_test_add_func("/fuse/open_kill_suidgid", test_open_kill_suidgid);
     return g_test_run();
 }
