@@ -24,6 +24,7 @@ enum {
     OPT_PRINT_CAPS, OPT_NO_READDIRPLUS, OPT_WRITEBACK, OPT_ALLOW_DIRECT_IO,
     OPT_ANNOUNCE_SUBMOUNTS, OPT_READONLY, OPT_RLIMIT_NOFILE, OPT_EXECUTOR, OPT_AUTO_THRESHOLD,
     OPT_REQUEST_QUEUES, OPT_DAEMONIZE, OPT_SECCOMP, OPT_MODCAPS, OPT_AUTO_SLOW_US, OPT_POLL_MAX_US,
+    OPT_POSIX_LOCK, OPT_FLOCK,
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +45,8 @@ static const struct option long_opts[] = {
     { "allow-direct-io", no_argument, NULL, OPT_ALLOW_DIRECT_IO },
     { "announce-submounts", no_argument, NULL, OPT_ANNOUNCE_SUBMOUNTS },
     { "readonly", no_argument, NULL, OPT_READONLY },
+    { "posix-lock", no_argument, NULL, OPT_POSIX_LOCK },
+    { "flock", no_argument, NULL, OPT_FLOCK },
     { "rlimit-nofile", required_argument, NULL, OPT_RLIMIT_NOFILE },
     { "executor", required_argument, NULL, OPT_EXECUTOR },
     { "auto-threshold", required_argument, NULL, OPT_AUTO_THRESHOLD },
@@ -91,6 +94,9 @@ void vfsd_options_usage(const char *prog)
            "  --allow-direct-io           honour O_DIRECT (-o allow_direct_io)\n"
            "  --announce-submounts        report mount points inside DIR to the guest\n"
            "  --readonly                  refuse every change\n"
+           "  --posix-lock                guest fcntl() record locks hold on the host too\n"
+           "                              (-o posix_lock)\n"
+           "  --flock                     guest flock() locks hold on the host too (-o flock)\n"
            "  --rlimit-nofile N           open file limit (0: unchanged)\n"
            "  --sandbox namespace|chroot|none\n"
            "                              confinement (-o sandbox=; default namespace)\n"
@@ -106,8 +112,8 @@ void vfsd_options_usage(const char *prog)
            "\n"
            "Legacy -o options: source=DIR, cache=, timeout=SECONDS, xattr|no_xattr,\n"
            "readdirplus|no_readdirplus, writeback|no_writeback, allow_direct_io|no_allow_direct_io,\n"
-           "announce_submounts, log_level=, sandbox=. -f (foreground) is accepted and is the\n"
-           "default. SIGUSR1 logs statistics.\n",
+           "announce_submounts, posix_lock|no_posix_lock, flock|no_flock, log_level=, sandbox=.\n"
+           "-f (foreground) is accepted and is the default. SIGUSR1 logs statistics.\n",
            prog, prog, DEFAULT_AUTO_THRESHOLD, DEFAULT_AUTO_SLOW_US, DEFAULT_REQUEST_QUEUES,
            DEFAULT_POLL_MAX_US);
 }
@@ -201,6 +207,8 @@ static int parse_o_item(struct vfsd_options *o, char *item, char *err, size_t er
         { "no_allow_direct_io", &o->allow_direct_io, false },
         { "announce_submounts", &o->announce_submounts, true },
         { "readonly", &o->readonly, true },
+        { "posix_lock", &o->posix_lock, true }, { "no_posix_lock", &o->posix_lock, false },
+        { "flock", &o->flock, true }, { "no_flock", &o->flock, false },
     };
     for (size_t i = 0; i < ARRAY_SIZE(bools); i++) {
         if (strcmp(item, bools[i].name) == 0) {
@@ -362,6 +370,8 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
         case OPT_ALLOW_DIRECT_IO: o->allow_direct_io = true; break;
         case OPT_ANNOUNCE_SUBMOUNTS: o->announce_submounts = true; break;
         case OPT_READONLY: o->readonly = true; break;
+        case OPT_POSIX_LOCK: o->posix_lock = true; break;
+        case OPT_FLOCK: o->flock = true; break;
         case OPT_RLIMIT_NOFILE:
             if (parse_uint(optarg, UINT32_MAX, &v) < 0)
                 return fail(err, errlen, "bad --rlimit-nofile '%s'", optarg);

@@ -29,6 +29,8 @@ struct vfsd_options {
     bool allow_direct_io;
     bool announce_submounts;
     bool readonly;
+    bool posix_lock;          /* --posix-lock, -o posix_lock: guest record locks on the host */
+    bool flock;               /* --flock, -o flock: guest flock() on the host */
     int log_level;            /* enum log_level */
     bool syslog;
     enum sbx_mode sandbox;

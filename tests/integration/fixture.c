@@ -78,6 +78,9 @@ int fx_start_daemon(struct fx *f)
     g_ptr_array_add(args, g_strdup("-o"));
     g_ptr_array_add(args, g_strdup("xattr"));
     g_ptr_array_add(args, g_strdup("--thread-pool-size=0"));
+    if (f->variant && f->variant->daemon_args)
+        for (const char *const *a = f->variant->daemon_args; *a; a++)
+            g_ptr_array_add(args, g_strdup(*a));
     /* the command's own options last, so they win over the defaults above */
     for (char **a = daemon_argv + 1; *a; a++)
         g_ptr_array_add(args, g_strdup(*a));
@@ -131,7 +134,8 @@ void fx_setup(struct fx *f, gconstpointer data)
     f->dev->fuse.flags = v->fuse_flags;
     tc_fuse_set_creds(f->dev, 0, 0, (uint32_t)getpid());
     if (!v->no_init)
-        g_assert_cmpint(tc_fuse_init_session(f->dev, TC_FUSE_INIT_FLAGS, NULL), ==, 0);
+        g_assert_cmpint(tc_fuse_init_session(f->dev, TC_FUSE_INIT_FLAGS | v->init_flags, NULL),
+                        ==, 0);
 }
 
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)

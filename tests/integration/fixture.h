@@ -21,6 +21,9 @@ struct fx_variant {
     struct tc_config cfg;     /* socket/fd are filled in by the fixture */
     unsigned fuse_flags;      /* TC_FUSE_* defaults for every request */
     bool no_init;             /* leave FUSE_INIT to the test */
+    const char *const *daemon_args; /* NULL-terminated options added to the daemon's
+                                     * command (before the command's own), or NULL */
+    uint64_t init_flags;      /* FUSE_INIT flags asked for besides TC_FUSE_INIT_FLAGS */
 };
 
 struct fx {
@@ -63,7 +66,8 @@ extern bool fx_daemon_is_qemu;
 void fx_setup(struct fx *f, gconstpointer data);
 void fx_teardown(struct fx *f, gconstpointer data);
 
-/* Starts the daemon on f->share and returns the connected socket. */
+/* Starts the daemon on f->share (with f->variant's extra options) and
+ * returns the connected socket. */
 int fx_start_daemon(struct fx *f);
 
 /* Host-side helpers relative to the shared directory. */
