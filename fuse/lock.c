@@ -327,6 +327,7 @@ static int waiter_start_locked(struct fp_session *s, struct fp_waiter *w)
     return 0;
 }
 
+/* A waiter for r, owned by the caller until waiter_start_locked() took it. */
 static struct fp_waiter *waiter_new(struct fp_req *r, enum waiter_kind kind)
 {
     struct fp_waiter *w = calloc(1, sizeof(*w));

@@ -79,7 +79,8 @@ static void owner_put(struct pt_lock_table *t, struct lock_owner *o)
     pthread_mutex_unlock(&t->lock);
 }
 
-/* The inode's table, created when `create`; NULL without one (or memory). */
+/* The inode's table, created when `create`; NULL without one (or memory).
+ * It belongs to the inode and lives as long as the caller's reference. */
 static struct pt_lock_table *table_of(struct pt_inode *inode, bool create)
 {
     /* Acquire pairs with the release that published it: its mutex is set up. */
@@ -182,8 +183,9 @@ static int owner_open(const struct pt_fs *fs, const struct pt_inode *inode, int 
 }
 
 /*
- * The owner `id` of the inode with a reference for the caller, created when
- * absent if `create` (else NULL with 0). Returns 0 or -errno.
+ * The owner `id` of the inode with a reference for the caller (drop it with
+ * owner_put()), created when absent if `create` (else NULL with 0). The
+ * owner belongs to the table. Returns 0 or -errno.
  */
 static int owner_get(const struct pt_fs *fs, struct pt_inode *inode, struct pt_lock_table *t,
                      uint64_t id, bool create, int handle_fd, struct lock_owner **out)

@@ -579,8 +579,20 @@ static void test_lock_decode(void)
     g_assert_cmpint(call_wait(w, 5000), ==, 1);
     g_assert_cmpint(reply_error(w), ==, -EIO);
 
-    /* and so does the end of the session */
+    /* a new INIT on a live session (the guest rebooted) ends it with EIO */
     init_flags(&f, FUSE_POSIX_LOCKS);
+    n = create(&f, "h", &fh);
+    in = lk_in(fh, 1, F_WRLCK, 0, 0, 100, 0);
+    g_assert_cmpint(simple(&f, FUSE_SETLK, n, &in, sizeof(in)), ==, 0);
+    in.owner = 2;
+    call_build(&f, w, FUSE_SETLKW, n, &in, sizeof(in));
+    fp_dispatch(f.s, &w->req);
+    g_assert_cmpint(call_wait(w, 50), ==, 0);
+    init_flags(&f, FUSE_POSIX_LOCKS);
+    g_assert_cmpint(call_wait(w, 5000), ==, 1);
+    g_assert_cmpint(reply_error(w), ==, -EIO);
+
+    /* and so does the end of the session */
     n = create(&f, "g", &fh);
     in = lk_in(fh, 1, F_WRLCK, 0, 0, 100, 0);
     g_assert_cmpint(simple(&f, FUSE_SETLK, n, &in, sizeof(in)), ==, 0);
