@@ -186,6 +186,13 @@ static void queue_stop(void *qctx)
     exec_queue_free(qctx);
 }
 
+static void queue_cancel(void *opaque, struct req *req)
+{
+    struct daemon *d = opaque;
+    /* A lock still waited for when its queue stops is not granted. */
+    fp_session_cancel(d->session, req, -EINTR);
+}
+
 static int serve(struct daemon *d, int conn_fd)
 {
     struct fp_config fcfg = {
@@ -196,6 +203,8 @@ static int serve(struct daemon *d, int conn_fd)
         .posix_acl = d->opt.posix_acl,
         .killpriv_v2 = d->opt.killpriv_v2,
         .security_label = d->opt.security_label,
+        .posix_lock = d->opt.posix_lock,
+        .flock = d->opt.flock,
         .cache = d->opt.cache,
     };
     struct vhu_dev_config vcfg = {
@@ -206,7 +215,7 @@ static int serve(struct daemon *d, int conn_fd)
         .handler = {
             .start = queue_start, .handle = queue_handle, .poll_fd = queue_poll_fd,
             .poll = queue_poll, .drain = queue_drain, .ready = queue_ready,
-            .stop = queue_stop, .opaque = d,
+            .stop = queue_stop, .cancel = queue_cancel, .opaque = d,
         },
     };
     int r = fp_session_new(&fcfg, d->fs, &d->session);

@@ -28,6 +28,7 @@ enum {
     OPT_REQUEST_QUEUES, OPT_DAEMONIZE, OPT_SECCOMP, OPT_MODCAPS, OPT_AUTO_SLOW_US, OPT_POLL_MAX_US,
     OPT_XATTRMAP, OPT_POSIX_ACL, OPT_SECURITY_LABEL, OPT_KILLPRIV_V2, OPT_NO_KILLPRIV_V2,
     OPT_TRANSLATE_UID, OPT_TRANSLATE_GID,
+    OPT_POSIX_LOCK, OPT_FLOCK,
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +49,8 @@ static const struct option long_opts[] = {
     { "allow-direct-io", no_argument, NULL, OPT_ALLOW_DIRECT_IO },
     { "announce-submounts", no_argument, NULL, OPT_ANNOUNCE_SUBMOUNTS },
     { "readonly", no_argument, NULL, OPT_READONLY },
+    { "posix-lock", no_argument, NULL, OPT_POSIX_LOCK },
+    { "flock", no_argument, NULL, OPT_FLOCK },
     { "rlimit-nofile", required_argument, NULL, OPT_RLIMIT_NOFILE },
     { "executor", required_argument, NULL, OPT_EXECUTOR },
     { "auto-threshold", required_argument, NULL, OPT_AUTO_THRESHOLD },
@@ -115,6 +118,9 @@ void vfsd_options_usage(const char *prog)
            "  --allow-direct-io           honour O_DIRECT (-o allow_direct_io)\n"
            "  --announce-submounts        report mount points inside DIR to the guest\n"
            "  --readonly                  refuse every change\n"
+           "  --posix-lock                guest fcntl() record locks hold on the host too\n"
+           "                              (-o posix_lock)\n"
+           "  --flock                     guest flock() locks hold on the host too (-o flock)\n"
            "  --rlimit-nofile N           open file limit (0: unchanged)\n"
            "  --sandbox namespace|chroot|none\n"
            "                              confinement (-o sandbox=; default namespace)\n"
@@ -131,9 +137,9 @@ void vfsd_options_usage(const char *prog)
            "Legacy -o options: source=DIR, cache=, timeout=SECONDS, xattr|no_xattr,\n"
            "readdirplus|no_readdirplus, writeback|no_writeback, allow_direct_io|no_allow_direct_io,\n"
            "announce_submounts, log_level=, sandbox=, xattrmap=, posix_acl|no_posix_acl,\n"
-           "security_label|no_security_label, killpriv_v2|no_killpriv_v2 ('\\,' is a comma\n"
-           "inside a value). -f (foreground) is accepted and is the default. SIGUSR1 logs\n"
-           "statistics.\n",
+           "security_label|no_security_label, killpriv_v2|no_killpriv_v2, posix_lock|no_posix_lock,\n"
+           "flock|no_flock ('\\,' is a comma inside a value). -f (foreground) is accepted and is\n"
+           "the default. SIGUSR1 logs statistics.\n",
            prog, prog, DEFAULT_AUTO_THRESHOLD, DEFAULT_AUTO_SLOW_US, DEFAULT_REQUEST_QUEUES,
            DEFAULT_POLL_MAX_US);
 }
@@ -258,6 +264,8 @@ static int parse_o_item(struct vfsd_options *o, char *item, char *err, size_t er
         { "security_label", &o->security_label, true },
         { "no_security_label", &o->security_label, false },
         { "killpriv_v2", &o->killpriv_v2, true }, { "no_killpriv_v2", &o->killpriv_v2, false },
+        { "posix_lock", &o->posix_lock, true }, { "no_posix_lock", &o->posix_lock, false },
+        { "flock", &o->flock, true }, { "no_flock", &o->flock, false },
     };
     for (size_t i = 0; i < ARRAY_SIZE(bools); i++) {
         if (strcmp(item, bools[i].name) == 0) {
@@ -454,6 +462,8 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
         case OPT_ALLOW_DIRECT_IO: o->allow_direct_io = true; break;
         case OPT_ANNOUNCE_SUBMOUNTS: o->announce_submounts = true; break;
         case OPT_READONLY: o->readonly = true; break;
+        case OPT_POSIX_LOCK: o->posix_lock = true; break;
+        case OPT_FLOCK: o->flock = true; break;
         case OPT_RLIMIT_NOFILE:
             if (parse_uint(optarg, UINT32_MAX, &v) < 0)
                 return fail(err, errlen, "bad --rlimit-nofile '%s'", optarg);

@@ -35,6 +35,8 @@ struct vfsd_options {
     struct pt_xattrmap *xattrmap; /* --xattrmap (implies xattr), owned; NULL: none */
     struct pt_idmap *uid_map; /* --translate-uid rules, owned; NULL: none */
     struct pt_idmap *gid_map; /* --translate-gid rules, owned; NULL: none */
+    bool posix_lock;          /* --posix-lock, -o posix_lock: guest record locks on the host */
+    bool flock;               /* --flock, -o flock: guest flock() on the host */
     int log_level;            /* enum log_level */
     bool syslog;
     enum sbx_mode sandbox;

@@ -86,12 +86,16 @@ int fp_session_new(const struct fp_config *cfg, struct pt_fs *fs, struct fp_sess
     if (!s->cfg.max_background)
         s->cfg.max_background = 256;
     s->fs = fs;
+    fp_waiters_init(s);
     *out = s;
     return 0;
 }
 
 void fp_session_free(struct fp_session *s)
 {
+    if (!s)
+        return;
+    fp_waiters_done(s);
     free(s);
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* INIT negotiation, DESTROY and INTERRUPT. */
+/* INIT negotiation and DESTROY. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +33,10 @@ static uint64_t wanted_flags(const struct fp_session *s)
         f |= FUSE_SECURITY_CTX;
     /* Lets a caller create where only a supplementary group gives access. */
     f |= FP_CREATE_SUPP_GROUP;
+    if (s->cfg.posix_lock)
+        f |= FUSE_POSIX_LOCKS;
+    if (s->cfg.flock)
+        f |= FUSE_FLOCK_LOCKS;
     return f;
 }
 
@@ -59,6 +63,7 @@ int fp_op_init(struct fp_req *r)
     if (__atomic_load_n(&s->initialized, __ATOMIC_ACQUIRE)) {
         /* A rebooted guest starts over without DESTROY: forget the old session. */
         log_info("FUSE INIT on a live session: dropping the previous session's state");
+        fp_waiters_cancel_all(s, -EIO);
         pt_destroy(s->fs);
     }
 
@@ -104,13 +109,9 @@ int fp_op_init(struct fp_req *r)
 int fp_op_destroy(struct fp_req *r)
 {
     __atomic_store_n(&r->s->initialized, false, __ATOMIC_RELEASE);
+    /* Nobody is left to want the locks it waits for. */
+    fp_waiters_cancel_all(r->s, -EIO);
     pt_destroy(r->s->fs);
     log_info("FUSE session destroyed by the guest");
     return fp_reply_ok(r, NULL, 0);
-}
-
-int fp_op_interrupt(struct fp_req *r)
-{
-    /* Requests are not interruptible yet; the interrupted one completes normally. */
-    return fp_reply_none(r);
 }

@@ -4,6 +4,7 @@
 #define FUSE_INTERNAL_H
 
 #include <linux/fuse.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,8 @@ struct fp_supp_groups {
     /* uint32_t groups[nr_groups] follow */
 };
 
+struct fp_waiter;
+
 struct fp_session {
     struct fp_config cfg;
     struct pt_fs *fs;
@@ -42,6 +45,12 @@ struct fp_session {
     uint32_t max_write;
 
     struct fp_op_stats stats[FP_OPCODE_MAX]; /* atomic counters */
+
+    /* Requests waiting on threads of their own (lock.c). */
+    pthread_mutex_t wait_lock;   /* taken alone; never held across a reply */
+    pthread_cond_t wait_cond;    /* CLOCK_MONOTONIC; a waiter left the list or ended */
+    struct fp_waiter *waiters;   /* wait_lock: waiting, not yet answering */
+    unsigned nwaiters;           /* wait_lock: waiter threads alive, answering included */
 };
 
 /*
@@ -170,15 +179,24 @@ int fp_decode_create_ext(struct fp_req *r, struct pt_secctx *sc, unsigned max);
 /* Records statistics and completes; the only place a request ends. */
 void fp_finish(struct fp_req *r, uint32_t written, int error);
 
+/* Waiting requests (lock.c): set up and torn down with the session. The
+ * teardown ends every waiting request with EIO and waits for its thread. */
+void fp_waiters_init(struct fp_session *s);
+void fp_waiters_done(struct fp_session *s);
+/* Ends every waiting request (DESTROY, a new INIT): locks get `err`. */
+void fp_waiters_cancel_all(struct fp_session *s, int err);
+
 /* Handlers (one per opcode, grouped by file). */
 fp_handler fp_op_init, fp_op_destroy, fp_op_interrupt;
 fp_handler fp_op_lookup, fp_op_forget, fp_op_batch_forget, fp_op_getattr, fp_op_setattr;
 fp_handler fp_op_readlink, fp_op_symlink, fp_op_mknod, fp_op_mkdir, fp_op_unlink, fp_op_rmdir;
 fp_handler fp_op_rename, fp_op_rename2, fp_op_link;
-fp_handler fp_op_open, fp_op_create, fp_op_read, fp_op_write, fp_op_flush, fp_op_release;
+fp_handler fp_op_open, fp_op_create, fp_op_tmpfile, fp_op_read, fp_op_write, fp_op_flush;
+fp_handler fp_op_release;
 fp_handler fp_op_fsync, fp_op_fallocate, fp_op_lseek, fp_op_copy_file_range;
 fp_handler fp_op_opendir, fp_op_readdir, fp_op_readdirplus, fp_op_releasedir, fp_op_fsyncdir;
 fp_handler fp_op_statfs, fp_op_access, fp_op_syncfs, fp_op_ioctl;
 fp_handler fp_op_getxattr, fp_op_setxattr, fp_op_listxattr, fp_op_removexattr;
+fp_handler fp_op_getlk, fp_op_setlk, fp_op_setlkw;
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Open files: open/create, READ and WRITE straight between guest memory and the file. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "common/cleanup.h"
@@ -36,6 +37,27 @@ int fp_op_create(struct fp_req *r)
     r->ctx.kill_suidgid = in->open_flags & FUSE_OPEN_KILL_SUIDGID;
     ret = pt_create(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->flags, in->umask,
                         &e, &fh, &open_flags);
+    if (ret < 0)
+        return ret;
+    return fp_reply_create(r, &e, fh, open_flags);
+}
+
+int fp_op_tmpfile(struct fp_req *r)
+{
+    const struct fuse_create_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    /* The guest's VFS names the unnamed file "/"; only its presence counts. */
+    const char *name = fp_args_str(&r->args, NAME_MAX);
+    struct pt_secctx sc[FP_MAX_SECCTX];
+    struct pt_entry e;
+    uint64_t fh;
+    uint32_t open_flags = 0;
+    if (!name)
+        return r->args.err;
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_tmpfile(r->s->fs, &r->ctx, r->in.nodeid, in->mode, in->flags, in->umask, &e,
+                         &fh, &open_flags);
     if (ret < 0)
         return ret;
     return fp_reply_create(r, &e, fh, open_flags);
@@ -217,6 +239,17 @@ int fp_op_copy_file_range(struct fp_req *r)
 
 int fp_op_ioctl(struct fp_req *r)
 {
-    /* No ioctl is passed through to host files. */
-    return -ENOTTY;
+    const struct fuse_ioctl_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    size_t rest;
+    fp_args_rest(&r->args, &rest);
+    if (in->in_size > rest)
+        return -EINVAL;
+    /*
+     * No ioctl reaches host files (a guest's FS_IOC_SETFLAGS could make
+     * them immutable, a device ioctl could reach host hardware). Both peers
+     * answer ENOSYS here (QEMU's C virtiofsd has no ioctl operation, the
+     * Rust virtiofsd's filesystem keeps the default), and the guest kernel
+     * turns ENOSYS into ENOTTY for the application.
+     */
+    return -ENOSYS;
 }

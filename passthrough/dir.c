@@ -140,6 +140,10 @@ static int readdir_locked(struct pt_fs *fs, int fd, struct pt_dir *d, struct pt_
                 if (r < 0)
                     return emitted ? 0 : r;
                 looked_up = e.nodeid;
+                /* The name may have been replaced since getdents64: the
+                 * record describes what the lookup found. */
+                ent.ino = e.attr.st.st_ino;
+                ent.type = IFTODT(e.attr.st.st_mode);
             }
             ent.entry = &e;
         }

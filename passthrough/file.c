@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fuse.h>
+#include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -198,6 +200,81 @@ int pt_create(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const
     return 0;
 }
 
+/* An unnamed file in dir, as the caller; *fd gets it open. */
+static int tmpfile_in(struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_inode *dir,
+                      mode_t mode, int hflags, int *fd)
+{
+    if (!S_ISDIR(dir->type))
+        return -ENOTDIR;
+    struct pt_creds creds;
+    int r = pt_creds_enter(fs, ctx, true, &creds);
+    if (r < 0)
+        return r;
+    *fd = openat(dir->fd, ".", hflags | O_TMPFILE, mode);
+    r = *fd < 0 ? neg_errno() : 0;
+    pt_creds_leave(&creds);
+    return r;
+}
+
+int pt_tmpfile(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, uint32_t mode,
+               uint32_t flags, uint32_t umask, struct pt_entry *entry, uint64_t *fh,
+               uint32_t *open_flags)
+{
+    int hflags = host_open_flags(fs, flags, true);
+    if (hflags < 0)
+        return hflags;
+    /* An unnamed file nobody can write is useless; the host refuses it too. */
+    if ((hflags & O_ACCMODE) == O_RDONLY)
+        return -EINVAL;
+    struct pt_inode *dir = pt_inode_get(fs, parent);
+    if (!dir)
+        return -EBADF;
+    _cleanup_close_ int fd = -1;
+    int r = pt_secctx_check(fs, ctx);
+    if (r == 0)
+        r = tmpfile_in(fs, ctx, dir, pt_create_mode(fs, dir, mode, umask) & 07777, hflags, &fd);
+    if (r == 0)
+        r = pt_secctx_apply(fs, ctx, dir, NULL, fd);
+    pt_inode_unref(fs, dir);
+    if (r < 0)
+        return r;
+
+    /* The inode table keeps an O_PATH fd; the file has no name to open it
+     * by, but its /proc/self/fd link leads to the inode itself. */
+    char name[PT_FD_NAME_MAX];
+    pt_fd_name(fd, name);
+    int pathfd = openat(fs->proc_fd, name, O_PATH | O_CLOEXEC);
+    if (pathfd < 0)
+        return neg_errno();
+    struct statx stx;
+    if (statx(pathfd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
+              STATX_BASIC_STATS | STATX_MNT_ID, &stx) < 0) {
+        r = neg_errno();
+        close(pathfd);
+        return r;
+    }
+    struct pt_inode *inode;
+    r = pt_inode_find_or_add(fs, pathfd, &stx, false, &inode);
+    if (r < 0)
+        return r;
+    struct stat st;
+    pt_statx_to_stat(&stx, &st);
+    memset(entry, 0, sizeof(*entry));
+    entry->nodeid = pt_inode_id(inode);
+    entry->entry_timeout_ns = fs->timeout_ns;
+    pt_fill_attr(fs, inode, &st, &entry->attr);
+    pt_inode_add_lookup(inode);
+    pt_inode_unref(fs, inode);
+
+    r = pt_file_add(fs, TAKE_FD(fd), NULL, fh);
+    if (r < 0) {
+        pt_forget(fs, entry->nodeid, 1);
+        return r;
+    }
+    *open_flags = fopen_flags(fs);
+    return 0;
+}
+
 static bool io_args_ok(uint64_t offset, unsigned iovcnt)
 {
     return offset <= INT64_MAX && iovcnt <= IOV_MAX;
@@ -265,6 +342,8 @@ int pt_flush(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64
     struct pt_file *f = pt_file_get(fs, fh);
     if (!f)
         return -EBADF;
+    /* Closing any of its fds ends a process's record locks on the file. */
+    pt_locks_drop_owner(fs, nodeid, lock_owner);
     /* The guest closed one of its fds: closing a duplicate of ours drops
      * the POSIX locks and reports errors the way close() would, while the
      * handle stays open until RELEASE. */
@@ -281,6 +360,16 @@ int pt_flush(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64
 int pt_release(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
                uint32_t flags, uint32_t release_flags, uint64_t lock_owner)
 {
+    if (release_flags & FUSE_RELEASE_FLOCK_UNLOCK) {
+        /* The fd may outlive this (a call still using the handle): the
+         * guest's flock ends now. */
+        struct pt_file *f = pt_file_get(fs, fh);
+        if (f)
+            flock(f->fd, LOCK_UN);
+        pt_file_put(fs, f);
+    }
+    if (lock_owner)
+        pt_locks_drop_owner(fs, nodeid, lock_owner);
     return pt_file_close(fs, fh);
 }
 

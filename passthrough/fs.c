@@ -216,6 +216,8 @@ void pt_destroy(struct pt_fs *fs)
      * first matches what a guest unmount does. */
     pt_files_close_all(fs);
     pt_inodes_forget_all(fs);
+    /* The root outlives the session; its locks do not. */
+    pt_locks_drop_all(fs->root);
 }
 
 void pt_get_counts(struct pt_fs *fs, struct pt_counts *out)

@@ -64,6 +64,7 @@ void pt_inodes_done(struct pt_fs *fs)
         struct pt_inode *inode = inode_at(fs, i);
         uint64_t st = atomic_load_explicit(&inode->slot.state, memory_order_relaxed);
         if ((uint32_t)st != 0 && inode->fd >= 0) {
+            pt_locks_free(inode);
             close(inode->fd);
             inode->fd = -1;
         }
@@ -154,6 +155,8 @@ uint64_t pt_inode_id(const struct pt_inode *inode)
 /* Tears down an inode whose refcount reached zero and that is out of the hash. */
 static void inode_free(struct pt_fs *fs, struct pt_inode *inode)
 {
+    /* A forgotten inode takes its guest lock owners' locks with it. */
+    pt_locks_free(inode);
     if (inode->fd >= 0)
         close(inode->fd);
     inode->fd = -1;
@@ -210,6 +213,7 @@ int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
     fresh->mnt_id = mnt_id;
     fresh->submount = submount;
     atomic_store_explicit(&fresh->nlookup, 0, memory_order_relaxed);
+    atomic_store_explicit(&fresh->locks, NULL, memory_order_relaxed);
     fresh->hash_next = 0;
     pt_slot_publish(&fresh->slot);
 

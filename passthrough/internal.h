@@ -11,6 +11,9 @@
  *                           inode)
  *       -> pt_idtable.lock (a table's free list and growth)
  *
+ *   pt_lock_table.lock     (one inode's record-lock owners; taken alone,
+ *                           never across a blocking lock wait)
+ *
  * Nothing is called back into with a table lock held. The hot path
  * (nodeid -> inode, fh -> handle) takes no lock at all: see idtable.c.
  */
@@ -93,6 +96,8 @@ bool pt_slot_unref(struct pt_slot *s);
 
 /* ---- inodes (inode.c) --------------------------------------------------- */
 
+struct pt_lock_table;
+
 struct pt_inode {
     struct pt_slot slot;      /* first: the table's element header */
     /* Set before publish, immutable while the inode is live: */
@@ -104,6 +109,9 @@ struct pt_inode {
     bool submount;            /* mount id differs from the parent's at first lookup */
     _Atomic uint64_t nlookup; /* the guest's references; atomic */
     uint32_t hash_next;       /* pt_fs.inode_lock: next index in the bucket, 0 ends */
+    /* Record-lock owners (lock.c), created at the first lock; published
+     * once (release), freed with the inode. */
+    _Atomic(struct pt_lock_table *) locks;
 };
 
 /* ---- open files and directories (handle.c, dir.c) ---------------------- */
@@ -277,6 +285,17 @@ int pt_secctx_check(const struct pt_fs *fs, const struct pt_ctx *ctx);
  * real one itself).
  */
 int pt_kill_privs_fd(const struct pt_fs *fs, int fd, bool kill_suidgid);
+/* ---- record locks (lock.c) -------------------------------------------- */
+
+/* The inode is going away (its last reference): closes every lock owner's
+ * fd, which drops their locks. Accepts an inode without a table. */
+void pt_locks_free(struct pt_inode *inode);
+/* Drops every lock of every owner that no call is using (DESTROY for inodes
+ * that outlive it, such as the root). */
+void pt_locks_drop_all(struct pt_inode *inode);
+/* FLUSH / RELEASE: the guest closed a file of this lock owner; its record
+ * locks on nodeid go. */
+void pt_locks_drop_owner(struct pt_fs *fs, uint64_t nodeid, uint64_t owner);
 
 /* ---- lookups (entry.c) -------------------------------------------------- */
 

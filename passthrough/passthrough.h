@@ -266,6 +266,9 @@ enum pt_io_kind { PT_IO_READ, PT_IO_WRITE, PT_IO_SYNC, PT_IO_ALLOCATE };
 int pt_io_begin(struct pt_fs *fs, enum pt_io_kind kind, uint64_t fh, uint64_t offset,
                 uint32_t flags, struct pt_file **out);
 
+/* FLUSH drops lock_owner's record locks on nodeid; RELEASE does too (for a
+ * non-zero lock_owner) and unlocks the handle's flock with
+ * FUSE_RELEASE_FLOCK_UNLOCK in release_flags. */
 int pt_flush(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
              uint64_t lock_owner);
 int pt_release(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
@@ -281,6 +284,63 @@ int pt_lseek(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64
 ssize_t pt_copy_file_range(struct pt_fs *fs, const struct pt_ctx *ctx,
                            uint64_t fh_in, uint64_t off_in, uint64_t fh_out, uint64_t off_out,
                            uint64_t len, uint64_t flags);
+
+/*
+ * TMPFILE: an unnamed regular file in directory `parent` (O_TMPFILE), open
+ * as CREATE's file is, with the caller's fs credentials. flags as for
+ * pt_create (O_EXCL makes it unlinkable, as on the host); mode's type bits
+ * are ignored. On success `entry` has one lookup (its nlink is 0 until a
+ * LINK names it) and *fh is open; if the reply cannot be delivered the
+ * caller forgets the entry and releases fh. -EROFS when readonly,
+ * -ENOTDIR, -EOPNOTSUPP when the host file system has no O_TMPFILE.
+ */
+int pt_tmpfile(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, uint32_t mode,
+               uint32_t flags, uint32_t umask, struct pt_entry *entry, uint64_t *fh,
+               uint32_t *open_flags);
+
+/* --- locks --------------------------------------------------------------- */
+
+/*
+ * Record locks keep POSIX semantics between guest lock owners: every
+ * (inode, owner) pair gets an open file description of its own on the host
+ * and its locks are open-file-description locks on it, so two owners
+ * conflict with each other (and with host processes) while one owner's
+ * locks merge and split as a process's do. An owner's locks go when the
+ * guest flushes or releases with that owner (pt_flush, pt_release), and
+ * with the inode when it is forgotten. flock locks (PT_LOCK_FLOCK) are
+ * flock() on the handle's own fd: they belong to the guest's open file.
+ */
+#define PT_LOCK_EOF INT64_MAX  /* pt_lock.end of a lock that runs to the end of the file */
+
+struct pt_lock {
+    uint32_t type;            /* F_RDLCK, F_WRLCK, F_UNLCK */
+    uint64_t start;           /* first byte */
+    uint64_t end;             /* last byte, inclusive; PT_LOCK_EOF: to the end */
+    uint32_t pid;             /* in: the guest pid taking it; GETLK out: the guest pid
+                               * holding it, 0 when not known (a host process) */
+};
+
+#define PT_LOCK_FLOCK (1u << 0) /* whole-file flock() on fh instead of a record lock */
+#define PT_LOCK_WAIT  (1u << 1) /* block until granted */
+
+/*
+ * GETLK: the first lock that would conflict with `want` for `owner`, or
+ * type F_UNLCK in *out when none would. fh names an open handle of nodeid
+ * (-EBADF otherwise). -EINVAL for a bad type or range, -ENOLCK for inodes
+ * that are neither regular files nor directories.
+ */
+int pt_getlk(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+             uint64_t owner, const struct pt_lock *want, struct pt_lock *out);
+/*
+ * SETLK / SETLKW: sets (or with F_UNLCK removes) lk for `owner`. Without
+ * PT_LOCK_WAIT a conflicting lock gives -EAGAIN at once. With it the call
+ * blocks the calling thread until the lock is granted; a signal delivered
+ * to that thread (with a handler installed without SA_RESTART) ends the
+ * wait with -EINTR and nothing changed. -ENOLCK when too many owners hold
+ * locks on one inode. Errors otherwise as pt_getlk.
+ */
+int pt_setlk(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint64_t fh,
+             uint64_t owner, const struct pt_lock *lk, unsigned flags);
 
 /* --- directories ------------------------------------------------------- */
 

@@ -103,8 +103,9 @@ int pt_secctx_apply(struct pt_fs *fs, const struct pt_ctx *ctx, const struct pt_
         else
             r = pt_xattr_set_fd(fs, path_fd, st.st_mode & S_IFMT, hname, sc->value, sc->size);
     }
-    if (r < 0) {
-        /* The guest must not get an inode without the label it asked for. */
+    if (r < 0 && name) {
+        /* The guest must not get an inode without the label it asked for
+         * (an unnamed O_TMPFILE file goes with its fd). */
         bool is_dir = open_fd < 0 && path_fd >= 0 && S_ISDIR(st.st_mode);
         (void)!unlinkat(dir->fd, name, is_dir ? AT_REMOVEDIR : 0);
     }

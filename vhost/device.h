@@ -29,6 +29,15 @@ struct vhu_queue_handler {
     bool (*ready)(void *qctx);
     /* After the queue thread has exited and every request completed. */
     void (*stop)(void *qctx);
+    /*
+     * Optional: while a queue stops (GET_VRING_BASE, reset, disconnect),
+     * after its thread has exited and before waiting for its requests:
+     * called on the message thread for each request still in flight, so a
+     * request waiting on something outside the daemon (a lock another
+     * owner holds) can end now instead of holding up the stop. Called again
+     * every few milliseconds for whatever is still in flight.
+     */
+    void (*cancel)(void *opaque, struct req *req);
     void *opaque;
 };
 

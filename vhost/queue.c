@@ -296,11 +296,34 @@ int vhu_queue_set_kick(struct vhu_queue *q, int fd, struct vhu_dev *dev)
     return queue_start(q);
 }
 
+/* How often a stopping queue asks its handler again to end what waits. */
+#define CANCEL_RETRY_MS 20
+
+/*
+ * The queue thread is gone: nothing new is popped, so asking the handler to
+ * end every request in flight, until none is, cannot miss one. A request
+ * still on its way to where it would wait (queued for a pool worker) is
+ * caught by a later round.
+ */
+static void queue_cancel_inflight(struct vhu_queue *q)
+{
+    if (!q->handler->cancel)
+        return;
+    for (unsigned wait_ms = 0; !vq_wait_idle_for(&q->vq, wait_ms); wait_ms = CANCEL_RETRY_MS) {
+        for (unsigned i = 0; i < q->vq.num; i++) {
+            struct vq_req *r = &q->vq.reqs[i];
+            if (__atomic_load_n(&r->inflight, __ATOMIC_ACQUIRE))
+                q->handler->cancel(q->handler->opaque, &r->req);
+        }
+    }
+}
+
 uint16_t vhu_queue_stop(struct vhu_queue *q)
 {
     thread_stop(q);
     if (!q->ring_started)
         return q->vq.base;
+    queue_cancel_inflight(q);
     vq_wait_idle(&q->vq);
     if (q->handler->stop)
         q->handler->stop(q->qctx);

@@ -2,6 +2,7 @@
 #include "vhost/vring.h"
 
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,7 +34,12 @@ void vq_init(struct vq *vq, unsigned index)
     vq->call_fd = -1;
     vq->err_fd = -1;
     pthread_mutex_init(&vq->used_lock, NULL);
-    pthread_cond_init(&vq->idle_cond, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    /* vq_wait_idle_for() measures its timeout on this clock. */
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vq->idle_cond, &ca);
+    pthread_condattr_destroy(&ca);
 }
 
 static void reqs_free(struct vq *vq)
@@ -432,6 +438,25 @@ void vq_wait_idle(struct vq *vq)
     while (vq->inflight > 0)
         pthread_cond_wait(&vq->idle_cond, &vq->used_lock);
     pthread_mutex_unlock(&vq->used_lock);
+}
+
+bool vq_wait_idle_for(struct vq *vq, unsigned ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&vq->used_lock);
+    while (vq->inflight > 0 &&
+           pthread_cond_timedwait(&vq->idle_cond, &vq->used_lock, &ts) != ETIMEDOUT)
+        ;
+    bool idle = vq->inflight == 0;
+    pthread_mutex_unlock(&vq->used_lock);
+    return idle;
 }
 
 void vq_set_call_fd(struct vq *vq, int fd)

@@ -127,6 +127,8 @@ void vq_batch_end(struct vq *vq);
 
 /* Blocks until no request is in flight. */
 void vq_wait_idle(struct vq *vq);
+/* The same for at most `ms` milliseconds; returns whether it is idle. */
+bool vq_wait_idle_for(struct vq *vq, unsigned ms);
 
 /*
  * Replaces the call eventfd (takes ownership of fd, -1 for none). A

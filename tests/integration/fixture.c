@@ -134,9 +134,8 @@ void fx_setup(struct fx *f, gconstpointer data)
     f->dev->fuse.flags = v->fuse_flags;
     tc_fuse_set_creds(f->dev, 0, 0, (uint32_t)getpid());
     if (!v->no_init)
-        g_assert_cmpint(tc_fuse_init_session(f->dev, v->init_flags ? v->init_flags
-                                                                   : TC_FUSE_INIT_FLAGS,
-                                             NULL), ==, 0);
+        g_assert_cmpint(tc_fuse_init_session(f->dev, TC_FUSE_INIT_FLAGS | v->init_flags, NULL),
+                        ==, 0);
 }
 
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)

@@ -22,7 +22,7 @@ struct fx_variant {
     unsigned fuse_flags;      /* TC_FUSE_* defaults for every request */
     bool no_init;             /* leave FUSE_INIT to the test */
     const char *const *daemon_args; /* NULL-terminated, appended last; NULL: none */
-    uint64_t init_flags;      /* FUSE_INIT flags; 0: TC_FUSE_INIT_FLAGS */
+    uint64_t init_flags;      /* FUSE_INIT flags asked for besides TC_FUSE_INIT_FLAGS */
 };
 
 struct fx {
@@ -65,7 +65,8 @@ extern bool fx_daemon_is_qemu;
 void fx_setup(struct fx *f, gconstpointer data);
 void fx_teardown(struct fx *f, gconstpointer data);
 
-/* Starts the daemon on f->share and returns the connected socket. */
+/* Starts the daemon on f->share (with f->variant's extra options) and
+ * returns the connected socket. */
 int fx_start_daemon(struct fx *f);
 
 /* Host-side helpers relative to the shared directory. */

@@ -41,8 +41,9 @@ struct call {
 static void on_done(struct req *req, uint32_t written)
 {
     struct call *c = (struct call *)req;
-    c->done_count++;
-    c->written = written;
+    /* A waiting request is answered from a thread of its own. */
+    __atomic_store_n(&c->written, written, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&c->done_count, 1, __ATOMIC_RELEASE);
 }
 
 static void fixture_setup(struct fixture *f)
@@ -733,6 +734,262 @@ static void test_open_kill_suidgid(void)
     fixture_teardown(&f);
 }
 
+/* ---- locks, TMPFILE, IOCTL --------------------------------------------- */
+
+/* Waits up to ms for a request answered from another thread; its count. */
+static int call_wait(struct call *c, int ms)
+{
+    for (int i = 0; i < ms && !__atomic_load_n(&c->done_count, __ATOMIC_ACQUIRE); i++)
+        g_usleep(1000);
+    return __atomic_load_n(&c->done_count, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t init_flags(struct fixture *f, uint32_t flags)
+{
+    struct fuse_init_in in = { .major = 7, .minor = 38, .max_readahead = 65536,
+                               .flags = flags | FUSE_INIT_EXT };
+    struct call c;
+    call_build(f, &c, FUSE_INIT, 0, &in, sizeof(in));
+    call_run(f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    struct fuse_init_out out;
+    memcpy(&out, c.out + sizeof(struct fuse_out_header), sizeof(out));
+    return out.flags;
+}
+
+/* CREATE of `name` in the root, open O_RDWR; returns the nodeid, *fh the handle. */
+static uint64_t create(struct fixture *f, const char *name, uint64_t *fh)
+{
+    struct { struct fuse_create_in in; char name[16]; } cr = {
+        { .flags = O_RDWR, .mode = S_IFREG | 0644 }, "" };
+    strcpy(cr.name, name);
+    struct call c;
+    call_build(f, &c, FUSE_CREATE, 1, &cr, sizeof(cr.in) + strlen(name) + 1);
+    call_run(f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    struct fuse_entry_out eo;
+    struct fuse_open_out oo;
+    memcpy(&eo, c.out + 16, sizeof(eo));
+    memcpy(&oo, c.out + 16 + sizeof(eo), sizeof(oo));
+    *fh = oo.fh;
+    return eo.nodeid;
+}
+
+static struct fuse_lk_in lk_in(uint64_t fh, uint64_t owner, uint32_t type, uint64_t start,
+                               uint64_t end, uint32_t pid, uint32_t lk_flags)
+{
+    return (struct fuse_lk_in){
+        .fh = fh, .owner = owner, .lk_flags = lk_flags,
+        .lk = { .start = start, .end = end, .type = type, .pid = pid },
+    };
+}
+
+static void test_lock_decode(void)
+{
+    struct fixture f;
+    struct fp_config fcfg = { .max_write = 1 << 20, .cache = PT_CACHE_AUTO, .posix_lock = true,
+                              .flock = true };
+    fixture_setup_with(&f, &fcfg);
+    uint64_t got = init_flags(&f, FUSE_POSIX_LOCKS | FUSE_FLOCK_LOCKS | FUSE_ASYNC_READ);
+    g_assert_true(got & FUSE_POSIX_LOCKS);
+    g_assert_true(got & FUSE_FLOCK_LOCKS);
+    uint64_t fh;
+    uint64_t n = create(&f, "f", &fh);
+    struct fuse_lk_in in;
+    struct call c;
+
+    /* short: one byte less than fuse_lk_in */
+    in = lk_in(fh, 1, F_WRLCK, 0, 9, 100, 0);
+    g_assert_cmpint(simple(&f, FUSE_GETLK, n, &in, sizeof(in) - 1), ==, -EINVAL);
+    g_assert_cmpint(simple(&f, FUSE_SETLK, n, &in, sizeof(in) - 1), ==, -EINVAL);
+    g_assert_cmpint(simple(&f, FUSE_SETLKW, n, &in, sizeof(in) - 1), ==, -EINVAL);
+    /* bad type, bad range, flock has no GETLK */
+    in = lk_in(fh, 1, 9, 0, 9, 100, 0);
+    g_assert_cmpint(simple(&f, FUSE_SETLK, n, &in, sizeof(in)), ==, -EINVAL);
+    in = lk_in(fh, 1, F_WRLCK, 9, 0, 100, 0);
+    g_assert_cmpint(simple(&f, FUSE_SETLKW, n, &in, sizeof(in)), ==, -EINVAL);
+    in = lk_in(fh, 1, F_WRLCK, 0, INT64_MAX, 100, FUSE_LK_FLOCK);
+    g_assert_cmpint(simple(&f, FUSE_GETLK, n, &in, sizeof(in)), ==, -EINVAL);
+
+    /* good: owner 1 locks, owner 2 sees it and conflicts */
+    in = lk_in(fh, 1, F_WRLCK, 0, 9, 100, 0);
+    g_assert_cmpint(simple(&f, FUSE_SETLK, n, &in, sizeof(in)), ==, 0);
+    in = lk_in(fh, 2, F_RDLCK, 5, 5, 200, 0);
+    call_build(&f, &c, FUSE_GETLK, n, &in, sizeof(in));
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    g_assert_cmpuint(c.written, ==, sizeof(struct fuse_out_header) + sizeof(struct fuse_lk_out));
+    struct fuse_lk_out lo;
+    memcpy(&lo, c.out + sizeof(struct fuse_out_header), sizeof(lo));
+    g_assert_cmpuint(lo.lk.type, ==, F_WRLCK);
+    g_assert_cmpuint(lo.lk.start, ==, 0);
+    g_assert_cmpuint(lo.lk.end, ==, 9);
+    g_assert_cmpuint(lo.lk.pid, ==, 100);
+    g_assert_cmpint(simple(&f, FUSE_SETLK, n, &in, sizeof(in)), ==, -EAGAIN);
+
+    /* SETLKW that must wait: no answer yet, the session serves others */
+    struct call *w = g_new0(struct call, 1);
+    call_build(&f, w, FUSE_SETLKW, n, &in, sizeof(in));
+    fp_dispatch(f.s, &w->req);
+    uint64_t w_unique = f.unique - 1;
+    struct fuse_getattr_in ga = { 0 };
+    g_assert_cmpint(simple(&f, FUSE_GETATTR, n, &ga, sizeof(ga)), ==, 0);
+    g_assert_cmpint(call_wait(w, 50), ==, 0);
+    /* INTERRUPT: it gets no answer, the waiting one gets EINTR */
+    struct fuse_interrupt_in ii = { .unique = w_unique };
+    call_build(&f, &c, FUSE_INTERRUPT, 0, &ii, sizeof(ii));
+    call_run(&f, &c);
+    g_assert_cmpuint(c.written, ==, 0);
+    g_assert_cmpint(call_wait(w, 5000), ==, 1);
+    g_assert_cmpint(reply_error(w), ==, -EINTR);
+    /* a short INTERRUPT: no answer either */
+    call_build(&f, &c, FUSE_INTERRUPT, 0, &ii, 4);
+    call_run(&f, &c);
+    g_assert_cmpuint(c.written, ==, 0);
+
+    /* waiting again; the holder unlocks: granted */
+    call_build(&f, w, FUSE_SETLKW, n, &in, sizeof(in));
+    fp_dispatch(f.s, &w->req);
+    g_assert_cmpint(call_wait(w, 50), ==, 0);
+    struct fuse_lk_in un = lk_in(fh, 1, F_UNLCK, 0, INT64_MAX, 100, 0);
+    g_assert_cmpint(simple(&f, FUSE_SETLK, n, &un, sizeof(un)), ==, 0);
+    g_assert_cmpint(call_wait(w, 5000), ==, 1);
+    g_assert_cmpint(reply_error(w), ==, 0);
+    g_assert_cmpuint(w->written, ==, sizeof(struct fuse_out_header));
+
+    /* flock: the handle is the owner */
+    struct fuse_lk_in fl = lk_in(fh, fh, F_WRLCK, 0, INT64_MAX, 100, FUSE_LK_FLOCK);
+    g_assert_cmpint(simple(&f, FUSE_SETLKW, n, &fl, sizeof(fl)), ==, 0);
+
+    /* DESTROY ends a wait with EIO (owner 2 holds [5, 5] now) */
+    in = lk_in(fh, 1, F_WRLCK, 0, 9, 100, 0);
+    call_build(&f, w, FUSE_SETLKW, n, &in, sizeof(in));
+    fp_dispatch(f.s, &w->req);
+    g_assert_cmpint(call_wait(w, 50), ==, 0);
+    g_assert_cmpint(simple(&f, FUSE_DESTROY, 0, NULL, 0), ==, 0);
+    g_assert_cmpint(call_wait(w, 5000), ==, 1);
+    g_assert_cmpint(reply_error(w), ==, -EIO);
+
+    /* a new INIT on a live session (the guest rebooted) ends it with EIO */
+    init_flags(&f, FUSE_POSIX_LOCKS);
+    n = create(&f, "h", &fh);
+    in = lk_in(fh, 1, F_WRLCK, 0, 0, 100, 0);
+    g_assert_cmpint(simple(&f, FUSE_SETLK, n, &in, sizeof(in)), ==, 0);
+    in.owner = 2;
+    call_build(&f, w, FUSE_SETLKW, n, &in, sizeof(in));
+    fp_dispatch(f.s, &w->req);
+    g_assert_cmpint(call_wait(w, 50), ==, 0);
+    init_flags(&f, FUSE_POSIX_LOCKS);
+    g_assert_cmpint(call_wait(w, 5000), ==, 1);
+    g_assert_cmpint(reply_error(w), ==, -EIO);
+
+    /* and so does the end of the session */
+    n = create(&f, "g", &fh);
+    in = lk_in(fh, 1, F_WRLCK, 0, 0, 100, 0);
+    g_assert_cmpint(simple(&f, FUSE_SETLK, n, &in, sizeof(in)), ==, 0);
+    in.owner = 2;
+    call_build(&f, w, FUSE_SETLKW, n, &in, sizeof(in));
+    fp_dispatch(f.s, &w->req);
+    g_assert_cmpint(call_wait(w, 50), ==, 0);
+    fixture_teardown(&f);
+    g_assert_cmpint(__atomic_load_n(&w->done_count, __ATOMIC_ACQUIRE), ==, 1);
+    g_assert_cmpint(reply_error(w), ==, -EIO);
+    g_free(w);
+}
+
+static void test_lock_not_offered(void)
+{
+    struct fixture f;
+    fixture_setup(&f);
+    uint64_t got = init_flags(&f, FUSE_POSIX_LOCKS | FUSE_FLOCK_LOCKS);
+    g_assert_false(got & (FUSE_POSIX_LOCKS | FUSE_FLOCK_LOCKS));
+    uint64_t fh;
+    uint64_t n = create(&f, "f", &fh);
+    struct fuse_lk_in in = lk_in(fh, 1, F_WRLCK, 0, 9, 100, 0);
+    g_assert_cmpint(simple(&f, FUSE_GETLK, n, &in, sizeof(in)), ==, -ENOSYS);
+    g_assert_cmpint(simple(&f, FUSE_SETLK, n, &in, sizeof(in)), ==, -ENOSYS);
+    g_assert_cmpint(simple(&f, FUSE_SETLKW, n, &in, sizeof(in)), ==, -ENOSYS);
+    in.lk_flags = FUSE_LK_FLOCK;
+    g_assert_cmpint(simple(&f, FUSE_SETLK, n, &in, sizeof(in)), ==, -ENOSYS);
+    fixture_teardown(&f);
+}
+
+static void test_interrupt_unknown(void)
+{
+    struct fixture f;
+    fixture_setup(&f);
+    do_init(&f);
+    /* not found: after a while, EAGAIN so the kernel may send it again */
+    struct fuse_interrupt_in ii = { .unique = 12345 };
+    struct call *c = g_new0(struct call, 1);
+    call_build(&f, c, FUSE_INTERRUPT, 0, &ii, sizeof(ii));
+    fp_dispatch(f.s, &c->req);
+    g_assert_cmpint(call_wait(c, 5000), ==, 1);
+    g_assert_cmpint(reply_error(c), ==, -EAGAIN);
+    struct fuse_out_header h;
+    memcpy(&h, c->out, sizeof(h));
+    g_assert_cmpuint(h.unique, ==, f.unique - 1); /* the INTERRUPT's own unique */
+    g_free(c);
+    fixture_teardown(&f);
+}
+
+static void test_tmpfile_decode(void)
+{
+    struct fixture f;
+    struct call c;
+    fixture_setup(&f);
+    do_init(&f);
+    struct { struct fuse_create_in in; char name[300]; } tf = {
+        { .flags = O_RDWR, .mode = S_IFREG | 0600 }, "/" };
+
+    /* short, unterminated, too long */
+    g_assert_cmpint(simple(&f, FUSE_TMPFILE, 1, &tf, sizeof(tf.in) - 1), ==, -EINVAL);
+    g_assert_cmpint(simple(&f, FUSE_TMPFILE, 1, &tf, sizeof(tf.in) + 1), ==, -EINVAL);
+    memset(tf.name, 'x', 260);
+    tf.name[260] = '\0';
+    g_assert_cmpint(simple(&f, FUSE_TMPFILE, 1, &tf, sizeof(tf.in) + 261), ==, -ENAMETOOLONG);
+    /* good: the reply is CREATE's, an unnamed file */
+    strcpy(tf.name, "/");
+    call_build(&f, &c, FUSE_TMPFILE, 1, &tf, sizeof(tf.in) + 2);
+    call_run(&f, &c);
+    g_assert_cmpint(reply_error(&c), ==, 0);
+    g_assert_cmpuint(c.written, ==, sizeof(struct fuse_out_header) + sizeof(struct fuse_entry_out) +
+                                        sizeof(struct fuse_open_out));
+    struct fuse_entry_out eo;
+    memcpy(&eo, c.out + 16, sizeof(eo));
+    g_assert_cmpuint(eo.attr.nlink, ==, 0);
+    g_assert_cmpuint(eo.attr.mode, ==, S_IFREG | 0600);
+    /* which LINK then names */
+    struct { struct fuse_link_in in; char name[8]; } ln = { { .oldnodeid = eo.nodeid }, "t" };
+    g_assert_cmpint(simple(&f, FUSE_LINK, 1, &ln, sizeof(ln.in) + 2), ==, 0);
+    g_autofree char *p = g_strdup_printf("%s/t", f.dir);
+    struct stat st;
+    g_assert_cmpint(stat(p, &st), ==, 0);
+    g_assert_cmpuint(st.st_ino, ==, eo.attr.ino);
+    fixture_teardown(&f);
+}
+
+static void test_ioctl_decode(void)
+{
+    struct fixture f;
+    fixture_setup(&f);
+    do_init(&f);
+    uint64_t fh;
+    uint64_t n = create(&f, "f", &fh);
+    struct { struct fuse_ioctl_in in; uint32_t data; } io = {
+        { .fh = fh, .cmd = 0x40086602, .in_size = 4 }, 0 };
+    g_assert_cmpint(simple(&f, FUSE_IOCTL, n, &io, sizeof(io)), ==, -ENOSYS);
+    g_assert_cmpint(simple(&f, FUSE_IOCTL, n, &io, sizeof(io.in) - 1), ==, -EINVAL);
+    /* in_size claims more than came */
+    g_assert_cmpint(simple(&f, FUSE_IOCTL, n, &io, sizeof(io.in) + 2), ==, -EINVAL);
+    /* POLL and BMAP have no implementation */
+    struct fuse_poll_in pl = { .fh = fh };
+    g_assert_cmpint(simple(&f, FUSE_POLL, n, &pl, sizeof(pl)), ==, -ENOSYS);
+    struct fuse_bmap_in bm = { .blocksize = 4096 };
+    g_assert_cmpint(simple(&f, FUSE_BMAP, n, &bm, sizeof(bm)), ==, -ENOSYS);
+    fixture_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -747,5 +1004,10 @@ int main(int argc, char **argv)
     g_test_add_func("/fuse/security_context_extension", test_security_context_extension);
     g_test_add_func("/fuse/supp_group_extension", test_supp_group_extension);
     g_test_add_func("/fuse/open_kill_suidgid", test_open_kill_suidgid);
+    g_test_add_func("/fuse/lock_decode", test_lock_decode);
+    g_test_add_func("/fuse/lock_not_offered", test_lock_not_offered);
+    g_test_add_func("/fuse/interrupt_unknown", test_interrupt_unknown);
+    g_test_add_func("/fuse/tmpfile_decode", test_tmpfile_decode);
+    g_test_add_func("/fuse/ioctl_decode", test_ioctl_decode);
     return g_test_run();
 }

@@ -92,6 +92,33 @@ static void test_defaults(void)
     vfsd_options_done(&o);
 }
 
+static void test_locks(void)
+{
+    struct vfsd_options o;
+    char err[256];
+    /* off unless asked for */
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", NULL), ==, 0);
+    g_assert_false(o.posix_lock);
+    g_assert_false(o.flock);
+    vfsd_options_done(&o);
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", "--posix-lock", "--flock",
+                          NULL), ==, 0);
+    g_assert_true(o.posix_lock);
+    g_assert_true(o.flock);
+    vfsd_options_done(&o);
+    g_assert_cmpint(parse(&o, err, "--fd=3", "-o", "source=/srv,posix_lock", "-o", "flock",
+                          NULL), ==, 0);
+    g_assert_true(o.posix_lock);
+    g_assert_true(o.flock);
+    vfsd_options_done(&o);
+    /* the last word wins */
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--posix-lock", "-o",
+                          "source=/srv,flock,no_posix_lock,no_flock", NULL), ==, 0);
+    g_assert_false(o.posix_lock);
+    g_assert_false(o.flock);
+    vfsd_options_done(&o);
+}
+
 static void test_info_only(void)
 {
     struct vfsd_options o;
@@ -140,6 +167,8 @@ static void test_errors(void)
     expect_error("needs --thread-pool-size", "--executor=pool", "--thread-pool-size=0",
                  "--socket-path=/s", "-o", "source=/x", NULL);
     expect_error("unexpected argument", "--socket-path=/s", "--shared-dir=/x", "extra", NULL);
+    expect_error("-o flock takes no value", "-o", "flock=1", NULL);
+    expect_error("unknown option '--posix-locks'", "--posix-locks", NULL);
 }
 
 static void test_security_options(void)
@@ -227,6 +256,7 @@ int main(int argc, char **argv)
     g_test_add_func("/options/legacy_style", test_legacy_style);
     g_test_add_func("/options/defaults", test_defaults);
     g_test_add_func("/options/info_only", test_info_only);
+    g_test_add_func("/options/locks", test_locks);
     g_test_add_func("/options/errors", test_errors);
     g_test_add_func("/options/security", test_security_options);
     g_test_add_func("/options/security_errors", test_security_option_errors);
