@@ -138,11 +138,47 @@ static int host_name(const struct pt_fs *fs, const char *name, char buf[XATTR_NA
     return r;
 }
 
+/* POSIX ACL names: only served when the guest enforces ACLs (FUSE_POSIX_ACL). */
+static bool is_acl_name(const char *name)
+{
+    return strcmp(name, "system.posix_acl_access") == 0 ||
+           strcmp(name, "system.posix_acl_default") == 0;
+}
+
+/*
+ * Without FUSE_POSIX_ACL the guest treats ACLs as plain xattrs and checks
+ * nothing: as root, the daemon would let any user set any ACL (and the mode
+ * bits it carries). Refused as a filesystem without ACLs would.
+ */
+static int acl_refused(const struct pt_fs *fs, const char *name)
+{
+    return !fs->caps.posix_acl && is_acl_name(name) ? -EOPNOTSUPP : 0;
+}
+
+/* Drops the names a caller must not see from a NUL-separated list. */
+static size_t hide_names(char *list, size_t len, bool trusted, bool acl)
+{
+    size_t out = 0;
+    for (size_t off = 0; off < len;) {
+        const char *name = list + off;
+        size_t n = strnlen(name, len - off) + 1;
+        bool hide = (trusted && strncmp(name, "trusted.", 8) == 0) || (acl && is_acl_name(name));
+        if (!hide) {
+            memmove(list + out, name, n);
+            out += n;
+        }
+        off += n;
+    }
+    return out;
+}
+
 ssize_t pt_getxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid,
                     const char *name, void *buf, size_t size)
 {
     if (fs->xattr && !name_ok(name))
         return -EINVAL;
+    if (fs->xattr && acl_refused(fs, name))
+        return -EOPNOTSUPP;
     char hbuf[XATTR_NAME_MAX + 1];
     int r = host_name(fs, name, hbuf, &name);
     /* A name the map refuses reads as absent, as QEMU's virtiofsd says:
@@ -170,9 +206,14 @@ static ssize_t list_host(struct pt_fs *fs, const struct xattr_target *t, char *b
     return n < 0 ? neg_errno() : n;
 }
 
-/* The whole host list, mapped for the guest; then sized as the guest asked. */
-static ssize_t list_mapped(struct pt_fs *fs, const struct xattr_target *t, char *buf,
-                           size_t size)
+/*
+ * The whole host list, mapped for the guest, without what the caller may
+ * not see (trusted.* unless the guest caller is root, as the host kernel
+ * hides them from callers without CAP_SYS_ADMIN; ACLs unless enforced);
+ * then sized as the guest asked.
+ */
+static ssize_t list_filtered(struct pt_fs *fs, const struct xattr_target *t, char *buf,
+                             size_t size, bool hide_trusted, bool hide_acl)
 {
     _cleanup_free_ char *all = NULL;
     ssize_t n = 0;
@@ -194,7 +235,9 @@ static ssize_t list_mapped(struct pt_fs *fs, const struct xattr_target *t, char 
     }
     if (n < 0)
         return n;
-    size_t len = pt_xattrmap_filter_list(fs->xattrmap, all, (size_t)n);
+    size_t len = fs->xattrmap ? pt_xattrmap_filter_list(fs->xattrmap, all, (size_t)n)
+                              : (size_t)n;
+    len = hide_names(all, len, hide_trusted, hide_acl);
     if (size == 0)
         return (ssize_t)len;
     if (len > size)
@@ -212,14 +255,15 @@ ssize_t pt_listxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid
     if (r < 0)
         return r;
     ssize_t n;
-    if (fs->xattrmap)
-        n = list_mapped(fs, &t, buf, size);
-    else if (t.fd >= 0)
-        n = flistxattr(t.fd, size ? buf : NULL, size);
-    else
-        n = PATH_CALL(fs, listxattr(t.path, size ? buf : NULL, size));
-    if (n < 0 && !fs->xattrmap)
-        n = neg_errno();
+    bool hide_trusted = ctx->uid != 0, hide_acl = !fs->caps.posix_acl;
+    if (fs->xattrmap || hide_trusted || hide_acl) {
+        n = list_filtered(fs, &t, buf, size, hide_trusted, hide_acl);
+    } else {
+        n = t.fd >= 0 ? flistxattr(t.fd, size ? buf : NULL, size)
+                      : PATH_CALL(fs, listxattr(t.path, size ? buf : NULL, size));
+        if (n < 0)
+            n = neg_errno();
+    }
     xattr_end(fs, inode, &t);
     return n;
 }
@@ -246,6 +290,8 @@ int pt_setxattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, con
 {
     if (fs->xattr && (!name_ok(name) || (flags & ~(uint32_t)(XATTR_CREATE | XATTR_REPLACE))))
         return -EINVAL;
+    if (fs->xattr && acl_refused(fs, name))
+        return -EOPNOTSUPP;
     char hbuf[XATTR_NAME_MAX + 1];
     const char *hname;
     int r = host_name(fs, name, hbuf, &hname);
@@ -272,6 +318,8 @@ int pt_removexattr(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, 
 {
     if (fs->xattr && !name_ok(name))
         return -EINVAL;
+    if (fs->xattr && acl_refused(fs, name))
+        return -EOPNOTSUPP;
     char hbuf[XATTR_NAME_MAX + 1];
     int r = host_name(fs, name, hbuf, &name);
     if (r < 0)

@@ -1220,6 +1220,42 @@ static void test_link_without_cap(struct fx *f, gconstpointer data)
 
 /* ---- xattrs ------------------------------------------------------------ */
 
+/* What a guest user may not see or do with xattrs: trusted.* names (hidden
+ * from callers that are not root, as the host kernel hides them), and ACL
+ * xattrs while the guest does not enforce ACLs. */
+static void test_xattr_hidden(struct fx *f, gconstpointer data)
+{
+    char buf[256];
+    const struct pt_ctx user = { .uid = 1000, .gid = 1000, .pid = 2 };
+
+    host_write(f, "h", "x");
+    uint64_t id = lookup_ok(f, PT_ROOT_ID, "h");
+    g_autofree char *path = g_strdup_printf("%s/h", f->dir);
+    if (setxattr(path, "trusted.secret", "1", 1, 0) < 0 ||
+        setxattr(path, "user.open", "2", 1, 0) < 0) {
+        g_test_skip("no trusted/user xattrs on this filesystem");
+        return;
+    }
+    ssize_t n = pt_listxattr(f->fs, &root_ctx, id, buf, sizeof(buf));
+    g_assert_cmpint(n, >, 0);
+    g_assert_nonnull(memmem(buf, (size_t)n, "trusted.secret", 15));
+    ssize_t need = pt_listxattr(f->fs, &user, id, NULL, 0);
+    n = pt_listxattr(f->fs, &user, id, buf, sizeof(buf));
+    g_assert_cmpint(n, ==, need);
+    g_assert_null(memmem(buf, (size_t)n, "trusted.", 8));
+    g_assert_nonnull(memmem(buf, (size_t)n, "user.open", 10));
+
+    /* No FUSE_POSIX_ACL: ACL names are refused (a user could otherwise set
+     * any ACL with the daemon's privileges), and not listed. */
+    uint8_t acl[4] = { 2, 0, 0, 0 };
+    g_assert_cmpint(pt_setxattr(f->fs, &user, id, "system.posix_acl_access", acl, sizeof(acl),
+                                0, 0), ==, -EOPNOTSUPP);
+    g_assert_cmpint(pt_getxattr(f->fs, &root_ctx, id, "system.posix_acl_access", buf,
+                                sizeof(buf)), ==, -EOPNOTSUPP);
+    g_assert_cmpint(pt_removexattr(f->fs, &root_ctx, id, "system.posix_acl_default"),
+                    ==, -EOPNOTSUPP);
+}
+
 static void test_xattr(struct fx *f, gconstpointer data)
 {
     char buf[64];
@@ -2201,6 +2237,7 @@ int main(int argc, char **argv)
     ADD("open-types", test_open_types);
     ADD("link-without-cap", test_link_without_cap);
     ADD("xattr", test_xattr);
+    ADD("xattr-hidden", test_xattr_hidden);
     ADD("readonly", test_readonly);
     ADD("destroy", test_destroy);
     ADD("fd-exhaustion", test_fd_exhaustion);
