@@ -193,6 +193,7 @@ static int serve(struct daemon *d, int conn_fd)
         .readdirplus = d->opt.readdirplus,
         .writeback = d->opt.writeback,
         .announce_submounts = d->opt.announce_submounts,
+        .allow_mmap = d->opt.allow_mmap,
         .cache = d->opt.cache,
     };
     struct vhu_dev_config vcfg = {
@@ -322,6 +323,7 @@ int main(int argc, char **argv)
         .allow_direct_io = d.opt.allow_direct_io,
         .readonly = d.opt.readonly,
         .announce_submounts = d.opt.announce_submounts,
+        .preserve_noatime = d.opt.preserve_noatime,
         .proc_self_fd = sbx.proc_self_fd,
     };
     r = pt_fs_new(&pcfg, &d.fs);

@@ -24,6 +24,7 @@ enum {
     OPT_PRINT_CAPS, OPT_NO_READDIRPLUS, OPT_WRITEBACK, OPT_ALLOW_DIRECT_IO,
     OPT_ANNOUNCE_SUBMOUNTS, OPT_READONLY, OPT_RLIMIT_NOFILE, OPT_EXECUTOR, OPT_AUTO_THRESHOLD,
     OPT_REQUEST_QUEUES, OPT_DAEMONIZE, OPT_SECCOMP, OPT_MODCAPS, OPT_AUTO_SLOW_US, OPT_POLL_MAX_US,
+    OPT_ALLOW_MMAP, OPT_PRESERVE_NOATIME,
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +45,8 @@ static const struct option long_opts[] = {
     { "allow-direct-io", no_argument, NULL, OPT_ALLOW_DIRECT_IO },
     { "announce-submounts", no_argument, NULL, OPT_ANNOUNCE_SUBMOUNTS },
     { "readonly", no_argument, NULL, OPT_READONLY },
+    { "allow-mmap", no_argument, NULL, OPT_ALLOW_MMAP },
+    { "preserve-noatime", no_argument, NULL, OPT_PRESERVE_NOATIME },
     { "rlimit-nofile", required_argument, NULL, OPT_RLIMIT_NOFILE },
     { "executor", required_argument, NULL, OPT_EXECUTOR },
     { "auto-threshold", required_argument, NULL, OPT_AUTO_THRESHOLD },
@@ -89,6 +92,9 @@ void vfsd_options_usage(const char *prog)
            "  --no-readdirplus            no READDIRPLUS (-o no_readdirplus)\n"
            "  --writeback                 writeback cache in the guest (-o writeback)\n"
            "  --allow-direct-io           honour O_DIRECT (-o allow_direct_io)\n"
+           "  --allow-mmap                with --cache never|metadata, let the guest map files\n"
+           "                              shared (guest kernels from Linux 6.6)\n"
+           "  --preserve-noatime          keep O_NOATIME on opens (default: strip it)\n"
            "  --announce-submounts        report mount points inside DIR to the guest\n"
            "  --readonly                  refuse every change\n"
            "  --rlimit-nofile N           open file limit (0: unchanged)\n"
@@ -362,6 +368,8 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
         case OPT_ALLOW_DIRECT_IO: o->allow_direct_io = true; break;
         case OPT_ANNOUNCE_SUBMOUNTS: o->announce_submounts = true; break;
         case OPT_READONLY: o->readonly = true; break;
+        case OPT_ALLOW_MMAP: o->allow_mmap = true; break;
+        case OPT_PRESERVE_NOATIME: o->preserve_noatime = true; break;
         case OPT_RLIMIT_NOFILE:
             if (parse_uint(optarg, UINT32_MAX, &v) < 0)
                 return fail(err, errlen, "bad --rlimit-nofile '%s'", optarg);

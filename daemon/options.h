@@ -29,6 +29,8 @@ struct vfsd_options {
     bool allow_direct_io;
     bool announce_submounts;
     bool readonly;
+    bool allow_mmap;          /* --allow-mmap: shared mappings with cache never/metadata */
+    bool preserve_noatime;    /* --preserve-noatime: keep the guest's O_NOATIME */
     int log_level;            /* enum log_level */
     bool syslog;
     enum sbx_mode sandbox;

@@ -19,6 +19,8 @@ struct fp_config {
     bool readdirplus;         /* offer READDIRPLUS */
     bool writeback;           /* offer the writeback cache */
     bool announce_submounts;  /* offer FUSE_SUBMOUNTS */
+    bool allow_mmap;          /* offer FUSE_DIRECT_IO_ALLOW_MMAP: shared mappings of
+                               * FOPEN_DIRECT_IO files (guests from Linux 6.6) */
     enum pt_cache cache;
 };
 

@@ -34,13 +34,19 @@ static int host_open_flags(const struct pt_fs *fs, uint32_t guest_flags, bool cr
         return -EROFS;
     if (!fs->allow_direct_io)
         flags &= ~O_DIRECT;
-    if (fs->caps.writeback) {
-        /* The guest page cache fills partial pages by reading, even
-         * through a write-only open, and computes append offsets itself. */
-        if (acc == O_WRONLY)
-            flags = (flags & ~O_ACCMODE) | O_RDWR;
-        flags &= ~O_APPEND;
-    }
+    /* Opening with O_NOATIME needs ownership or CAP_FOWNER on the host, which
+     * the guest's kernel did not check for us (the Rust virtiofsd's rule). */
+    if (!fs->preserve_noatime)
+        flags &= ~O_NOATIME;
+    /* Pages the guest wrote through a shared mapping (or with the writeback
+     * cache) come back at their own offsets through whichever of the
+     * inode's files the guest picks: an O_APPEND host fd would put them at
+     * the end. Appending writes are asked for per WRITE instead. */
+    flags &= ~O_APPEND;
+    /* The guest page cache fills partial pages by reading, even through a
+     * write-only open. */
+    if (fs->caps.writeback && acc == O_WRONLY)
+        flags = (flags & ~O_ACCMODE) | O_RDWR;
     return flags | O_CLOEXEC;
 }
 
@@ -216,7 +222,9 @@ ssize_t pt_write(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64
     int r = pt_io_begin(fs, PT_IO_WRITE, fh, offset, write_flags, &f);
     if (r < 0)
         return r;
-    ssize_t n = pwritev(f->fd, iov, (int)iovcnt, (off_t)offset);
+    ssize_t n = (write_flags & PT_WRITE_APPEND)
+        ? pwritev2(f->fd, iov, (int)iovcnt, (off_t)offset, RWF_APPEND)
+        : pwritev(f->fd, iov, (int)iovcnt, (off_t)offset);
     if (n < 0)
         n = neg_errno();
     pt_file_put(fs, f);

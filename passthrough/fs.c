@@ -115,6 +115,7 @@ int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out)
     fs->allow_direct_io = cfg->allow_direct_io;
     fs->readonly = cfg->readonly;
     fs->announce_submounts = cfg->announce_submounts;
+    fs->preserve_noatime = cfg->preserve_noatime;
     fs->timeout_ns = timeout_ns_for(cfg);
     fs->switch_creds = geteuid() == 0;
     fs->proc_fd = -1;

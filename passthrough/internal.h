@@ -133,6 +133,7 @@ struct pt_fs {
     bool allow_direct_io;
     bool readonly;
     bool announce_submounts;
+    bool preserve_noatime;
     uint64_t timeout_ns;
     int proc_fd;              /* /proc/self/fd, O_PATH */
     pthread_mutex_t cwd_lock; /* held while the process cwd is moved to proc_fd */
