@@ -24,7 +24,7 @@ enum {
     OPT_PRINT_CAPS, OPT_NO_READDIRPLUS, OPT_WRITEBACK, OPT_ALLOW_DIRECT_IO,
     OPT_ANNOUNCE_SUBMOUNTS, OPT_READONLY, OPT_RLIMIT_NOFILE, OPT_EXECUTOR, OPT_AUTO_THRESHOLD,
     OPT_REQUEST_QUEUES, OPT_DAEMONIZE, OPT_SECCOMP, OPT_MODCAPS, OPT_AUTO_SLOW_US, OPT_POLL_MAX_US,
-    OPT_ALLOW_MMAP, OPT_PRESERVE_NOATIME,
+    OPT_ALLOW_MMAP, OPT_PRESERVE_NOATIME, OPT_INODE_FILE_HANDLES,
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +47,7 @@ static const struct option long_opts[] = {
     { "readonly", no_argument, NULL, OPT_READONLY },
     { "allow-mmap", no_argument, NULL, OPT_ALLOW_MMAP },
     { "preserve-noatime", no_argument, NULL, OPT_PRESERVE_NOATIME },
+    { "inode-file-handles", optional_argument, NULL, OPT_INODE_FILE_HANDLES },
     { "rlimit-nofile", required_argument, NULL, OPT_RLIMIT_NOFILE },
     { "executor", required_argument, NULL, OPT_EXECUTOR },
     { "auto-threshold", required_argument, NULL, OPT_AUTO_THRESHOLD },
@@ -95,6 +96,9 @@ void vfsd_options_usage(const char *prog)
            "  --allow-mmap                with --cache never|metadata, let the guest map files\n"
            "                              shared (guest kernels from Linux 6.6)\n"
            "  --preserve-noatime          keep O_NOATIME on opens (default: strip it)\n"
+           "  --inode-file-handles[=never|prefer|mandatory]\n"
+           "                              reference inodes by file handles instead of O_PATH fds\n"
+           "                              (default never; without a value: prefer)\n"
            "  --announce-submounts        report mount points inside DIR to the guest\n"
            "  --readonly                  refuse every change\n"
            "  --rlimit-nofile N           open file limit (0: unchanged)\n"
@@ -155,6 +159,19 @@ static int parse_cache(const char *s, enum pt_cache *out)
             return 0;
         }
     return -EINVAL;
+}
+
+static int parse_inode_handles(const char *s, enum pt_inode_handles *out)
+{
+    if (!s || strcmp(s, "prefer") == 0)
+        *out = PT_HANDLES_PREFER;
+    else if (strcmp(s, "never") == 0)
+        *out = PT_HANDLES_NEVER;
+    else if (strcmp(s, "mandatory") == 0)
+        *out = PT_HANDLES_MANDATORY;
+    else
+        return -EINVAL;
+    return 0;
 }
 
 static int parse_sandbox(const char *s, enum sbx_mode *out)
@@ -370,6 +387,11 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
         case OPT_READONLY: o->readonly = true; break;
         case OPT_ALLOW_MMAP: o->allow_mmap = true; break;
         case OPT_PRESERVE_NOATIME: o->preserve_noatime = true; break;
+        case OPT_INODE_FILE_HANDLES:
+            if (parse_inode_handles(optarg, &o->inode_handles) < 0)
+                return fail(err, errlen,
+                            "bad --inode-file-handles '%s' (never, prefer, mandatory)", optarg);
+            break;
         case OPT_RLIMIT_NOFILE:
             if (parse_uint(optarg, UINT32_MAX, &v) < 0)
                 return fail(err, errlen, "bad --rlimit-nofile '%s'", optarg);

@@ -31,6 +31,7 @@ struct vfsd_options {
     bool readonly;
     bool allow_mmap;          /* --allow-mmap: shared mappings with cache never/metadata */
     bool preserve_noatime;    /* --preserve-noatime: keep the guest's O_NOATIME */
+    enum pt_inode_handles inode_handles; /* --inode-file-handles */
     int log_level;            /* enum log_level */
     bool syslog;
     enum sbx_mode sandbox;

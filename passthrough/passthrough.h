@@ -55,6 +55,15 @@ enum pt_cache {
     PT_CACHE_ALWAYS,   /* long timeouts, page cache and listings kept across opens */
 };
 
+/* How inodes are referenced while the guest knows them. */
+enum pt_inode_handles {
+    PT_HANDLES_NEVER,     /* an O_PATH fd per inode */
+    PT_HANDLES_PREFER,    /* a file handle (no fd while idle) where the inode's filesystem
+                           * supports them, an O_PATH fd elsewhere */
+    PT_HANDLES_MANDATORY, /* file handles only: pt_fs_new() fails when the shared directory
+                           * does not support them, a lookup elsewhere fails */
+};
+
 struct pt_config {
     const char *shared_dir;   /* must exist; resolved at pt_fs_new() */
     enum pt_cache cache;
@@ -64,6 +73,7 @@ struct pt_config {
     bool readonly;            /* every mutating op returns -EROFS */
     bool announce_submounts;  /* flag mount points with PT_ATTR_SUBMOUNT */
     bool preserve_noatime;    /* pass O_NOATIME on to the host; otherwise strip it */
+    enum pt_inode_handles inode_handles; /* file handles need CAP_DAC_READ_SEARCH */
     int proc_self_fd;         /* > 0: an O_PATH fd of /proc/self/fd to use (duplicated);
                                * 0 or -1: open /proc/self/fd now. A sandbox that hides
                                * /proc opens it before pivoting. */
@@ -104,13 +114,19 @@ struct pt_fs;
 /*
  * Opens the shared directory and sets up the tables. *out is owned by the
  * caller and released with pt_fs_free(). Fails with -ENOENT/-ENOTDIR/-EACCES
- * when the directory is unusable, -EINVAL without a config or shared_dir.
+ * when the directory is unusable, -EINVAL without a config or shared_dir,
+ * and with cfg.inode_handles mandatory, -EOPNOTSUPP/-EPERM/... when a file
+ * handle of the shared directory cannot be made or opened again (its
+ * filesystem has none, or no CAP_DAC_READ_SEARCH).
  * Sets the process umask to 0: the guest's umask is the one that applies
  * (there is no per-thread umask).
  */
 int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out);
 /* Frees everything; no request may be in flight. Accepts NULL. */
 void pt_fs_free(struct pt_fs *fs);
+/* Whether inodes use file handles: cfg.inode_handles, or PT_HANDLES_NEVER
+ * when prefer found the shared directory's filesystem without them. */
+enum pt_inode_handles pt_fs_inode_handles(const struct pt_fs *fs);
 
 /* FUSE INIT: records the negotiated capabilities. Call it while no other
  * request is in flight (INIT is the first request of a session). */

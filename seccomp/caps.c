@@ -45,13 +45,41 @@ static int apply_modcaps(const char *modcaps)
     return 0;
 }
 
+bool sbx_modcaps_drops(const char *modcaps, int cap)
+{
+    if (!modcaps)
+        return false;
+    _cleanup_free_ char *copy = strdup(modcaps);
+    char *save = NULL;
+    bool drops = false;
+    if (!copy)
+        return false;
+    for (char *item = strtok_r(copy, ":", &save); item; item = strtok_r(NULL, ":", &save)) {
+        if ((item[0] != '+' && item[0] != '-') || !item[1])
+            continue;
+        const char *name = item + 1;
+        if (strncasecmp(name, "cap_", 4) == 0)
+            name += 4;
+        if (capng_name_to_capability(name) == cap)
+            drops = item[0] == '-';
+    }
+    return drops;
+}
+
 int sbx_caps_drop(const char *modcaps)
+{
+    return sbx_caps_drop_keep(modcaps, NULL, 0);
+}
+
+int sbx_caps_drop_keep(const char *modcaps, const int *extra, size_t nextra)
 {
     if (geteuid() != 0)
         return 0;
     capng_clear(CAPNG_SELECT_BOTH);
     for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
         capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)kept[i]);
+    for (size_t i = 0; i < nextra; i++)
+        capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)extra[i]);
     if (modcaps) {
         int r = apply_modcaps(modcaps);
         if (r < 0)
