@@ -104,6 +104,34 @@ int pt_open(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_
     return 0;
 }
 
+/*
+ * CREATE of a name that exists (no O_EXCL from the guest): opened as OPEN
+ * would, through an O_PATH fd whose type is checked first. openat() with
+ * O_CREAT alone would open whatever is there: a device node (the host's
+ * disk or memory, when the share is not nodev), or a fifo (which may block
+ * the thread for good).
+ */
+static int open_existing(const struct pt_fs *fs, const struct pt_inode *dir, const char *name,
+                         int hflags)
+{
+    _cleanup_close_ int pfd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pfd < 0)
+        return neg_errno();
+    struct stat st;
+    if (fstat(pfd, &st) < 0)
+        return neg_errno();
+    if (S_ISLNK(st.st_mode))
+        return -ELOOP;  /* what O_CREAT | O_NOFOLLOW says of a symlink */
+    if (S_ISDIR(st.st_mode))
+        return -EISDIR;
+    if (!S_ISREG(st.st_mode))
+        return -ENXIO;  /* as OPEN: the guest serves special files itself */
+    char pname[PT_FD_NAME_MAX];
+    pt_fd_name(pfd, pname);
+    int fd = openat(fs->proc_fd, pname, (hflags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
+    return fd < 0 ? neg_errno() : fd;
+}
+
 static int create_in(struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_inode *dir,
                      const char *name, mode_t mode, int hflags, struct pt_entry *entry,
                      uint64_t *fh)
@@ -114,12 +142,15 @@ static int create_in(struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_inode
     int r = pt_creds_enter(fs, ctx, &creds);
     if (r < 0)
         return r;
-    int fd = openat(dir->fd, name, hflags | O_CREAT | O_NOFOLLOW, mode);
+    /* O_EXCL always: only a file made here is opened by openat() itself. */
+    int fd = openat(dir->fd, name, hflags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
     if (fd < 0)
-        r = neg_errno();
+        fd = neg_errno();
+    if (fd == -EEXIST && !(hflags & O_EXCL))
+        fd = open_existing(fs, dir, name, hflags);
     pt_creds_leave(&creds);
     if (fd < 0)
-        return r;
+        return fd;
 
     r = pt_lookup_in(fs, dir, name, entry);
     if (r < 0) {
