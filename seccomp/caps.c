@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <cap-ng.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -75,6 +76,18 @@ int sbx_caps_drop_keep(const char *modcaps, const int *extra, size_t nextra)
 {
     if (geteuid() != 0)
         return 0;
+    /*
+     * Files are created with the guest's uid and gid as fs ids, but the
+     * supplementary groups stay the daemon's: started with group root among
+     * them (sudo, most service managers), a guest user creating a file in
+     * a setgid directory of group root would keep S_ISGID on it, and the
+     * host's permission checks would count root's groups. No request needs
+     * them. Before any thread exists: glibc applies it to every thread.
+     */
+    if (setgroups(0, NULL) < 0) {
+        log_error("cannot drop the supplementary groups: %s", strerror(errno));
+        return -EPERM;
+    }
     capng_clear(CAPNG_SELECT_BOTH);
     for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
         capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)kept[i]);

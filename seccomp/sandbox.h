@@ -28,9 +28,10 @@ struct sbx_result {
 int sbx_enter(enum sbx_mode mode, const char *shared_dir, struct sbx_result *res);
 
 /*
- * Keeps only the capabilities the filesystem needs (chown, dac_override,
- * fowner, fsetid, setgid, setuid, mknod, setfcap), modified by `modcaps`
- * ("+cap:-cap:..." or NULL). No-op when not running as root.
+ * Drops the supplementary groups and keeps only the capabilities the
+ * filesystem needs (chown, dac_override, fowner, fsetid, setgid, setuid,
+ * mknod, setfcap), modified by `modcaps` ("+cap:-cap:..." or NULL). No-op
+ * when not running as root. Call it before any thread exists.
  */
 int sbx_caps_drop(const char *modcaps);
 
