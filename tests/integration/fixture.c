@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,6 +157,16 @@ void fx_setup(struct fx *f, gconstpointer data)
         g_assert_cmpint(tc_fuse_init_session(f->dev, v->init_flags ? v->init_flags
                                                                       : TC_FUSE_INIT_FLAGS,
                                              NULL), ==, 0);
+}
+
+void fx_private_mounts(void)
+{
+    static bool done;
+    if (done)
+        return;
+    g_assert_cmpint(unshare(CLONE_NEWNS), ==, 0);
+    g_assert_cmpint(mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL), ==, 0);
+    done = true;
 }
 
 pid_t fx_server_pid(struct fx *f)

@@ -90,6 +90,14 @@ void fx_teardown(struct fx *f, gconstpointer data);
 /* Starts the daemon on f->share and returns the connected socket. */
 int fx_start_daemon(struct fx *f);
 
+/*
+ * Moves this test program into a mount namespace of its own (once), whose
+ * mounts the host does not see and which ends with the program: a test that
+ * mounts something for its daemon leaves nothing behind, even when it
+ * aborts. Daemons started afterwards are in it too.
+ */
+void fx_private_mounts(void);
+
 /* The pid of the process serving requests: the daemon, or the child its
  * namespace sandbox forked (the only child it has). */
 pid_t fx_server_pid(struct fx *f);

@@ -457,6 +457,7 @@ static void bind_share(struct fx *f)
     g_assert_cmpint(mkdir(src, 0755), ==, 0);
     g_assert_true(g_file_set_contents(out, SECRET, -1, NULL));
     g_assert_true(g_file_set_contents(in, "inside\n", -1, NULL));
+    fx_private_mounts();
     if (mount(src, f->share, NULL, MS_BIND, NULL) < 0)
         g_error("bind-mounting %s on %s: %s", src, f->share, strerror(errno));
 }

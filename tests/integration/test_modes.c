@@ -490,6 +490,7 @@ static void test_handles_fd_count(struct fx *f, gconstpointer data)
  */
 static void mount_ramfs_sub(struct fx *f)
 {
+    fx_private_mounts();
     g_assert_cmpint(mkdirat(f->share_fd, "ram", 0755), ==, 0);
     g_autofree char *p = fx_path(f, "ram");
     if (mount("ramfs", p, "ramfs", 0, "mode=0755") < 0)
@@ -549,6 +550,7 @@ static void test_handles_unsupported_share(void)
     g_autofree char *sock = g_build_filename(root, "sock", NULL);
     g_autofree char *log = g_build_filename(root, "log", NULL);
     g_assert_cmpint(mkdir(share, 0755), ==, 0);
+    fx_private_mounts();
     if (mount("ramfs", share, "ramfs", 0, "mode=0755") < 0)
         g_error("cannot mount ramfs on %s: %s", share, strerror(errno));
 
