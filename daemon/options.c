@@ -29,6 +29,7 @@ enum {
     OPT_XATTRMAP, OPT_POSIX_ACL, OPT_SECURITY_LABEL, OPT_KILLPRIV_V2, OPT_NO_KILLPRIV_V2,
     OPT_TRANSLATE_UID, OPT_TRANSLATE_GID,
     OPT_POSIX_LOCK, OPT_FLOCK,
+    OPT_ALLOW_MMAP, OPT_PRESERVE_NOATIME, OPT_INODE_FILE_HANDLES,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +52,9 @@ static const struct option long_opts[] = {
     { "readonly", no_argument, NULL, OPT_READONLY },
     { "posix-lock", no_argument, NULL, OPT_POSIX_LOCK },
     { "flock", no_argument, NULL, OPT_FLOCK },
+    { "allow-mmap", no_argument, NULL, OPT_ALLOW_MMAP },
+    { "preserve-noatime", no_argument, NULL, OPT_PRESERVE_NOATIME },
+    { "inode-file-handles", optional_argument, NULL, OPT_INODE_FILE_HANDLES },
     { "rlimit-nofile", required_argument, NULL, OPT_RLIMIT_NOFILE },
     { "executor", required_argument, NULL, OPT_EXECUTOR },
     { "auto-threshold", required_argument, NULL, OPT_AUTO_THRESHOLD },
@@ -116,6 +120,12 @@ void vfsd_options_usage(const char *prog)
            "  --no-readdirplus            no READDIRPLUS (-o no_readdirplus)\n"
            "  --writeback                 writeback cache in the guest (-o writeback)\n"
            "  --allow-direct-io           honour O_DIRECT (-o allow_direct_io)\n"
+           "  --allow-mmap                with --cache never|metadata, let the guest map files\n"
+           "                              shared (guest kernels from Linux 6.6)\n"
+           "  --preserve-noatime          keep O_NOATIME on opens (default: strip it)\n"
+           "  --inode-file-handles[=never|prefer|mandatory]\n"
+           "                              reference inodes by file handles instead of O_PATH fds\n"
+           "                              (default never; without a value: prefer)\n"
            "  --announce-submounts        report mount points inside DIR to the guest\n"
            "  --readonly                  refuse every change\n"
            "  --posix-lock                guest fcntl() record locks hold on the host too\n"
@@ -181,6 +191,19 @@ static int parse_cache(const char *s, enum pt_cache *out)
             return 0;
         }
     return -EINVAL;
+}
+
+static int parse_inode_handles(const char *s, enum pt_inode_handles *out)
+{
+    if (!s || strcmp(s, "prefer") == 0)
+        *out = PT_HANDLES_PREFER;
+    else if (strcmp(s, "never") == 0)
+        *out = PT_HANDLES_NEVER;
+    else if (strcmp(s, "mandatory") == 0)
+        *out = PT_HANDLES_MANDATORY;
+    else
+        return -EINVAL;
+    return 0;
 }
 
 static int parse_sandbox(const char *s, enum sbx_mode *out)
@@ -464,6 +487,13 @@ int vfsd_options_parse(int argc, char **argv, struct vfsd_options *o, char *err,
         case OPT_READONLY: o->readonly = true; break;
         case OPT_POSIX_LOCK: o->posix_lock = true; break;
         case OPT_FLOCK: o->flock = true; break;
+        case OPT_ALLOW_MMAP: o->allow_mmap = true; break;
+        case OPT_PRESERVE_NOATIME: o->preserve_noatime = true; break;
+        case OPT_INODE_FILE_HANDLES:
+            if (parse_inode_handles(optarg, &o->inode_handles) < 0)
+                return fail(err, errlen,
+                            "bad --inode-file-handles '%s' (never, prefer, mandatory)", optarg);
+            break;
         case OPT_RLIMIT_NOFILE:
             if (parse_uint(optarg, UINT32_MAX, &v) < 0)
                 return fail(err, errlen, "bad --rlimit-nofile '%s'", optarg);

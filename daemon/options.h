@@ -37,6 +37,9 @@ struct vfsd_options {
     struct pt_idmap *gid_map; /* --translate-gid rules, owned; NULL: none */
     bool posix_lock;          /* --posix-lock, -o posix_lock: guest record locks on the host */
     bool flock;               /* --flock, -o flock: guest flock() on the host */
+    bool allow_mmap;          /* --allow-mmap: shared mappings with cache never/metadata */
+    bool preserve_noatime;    /* --preserve-noatime: keep the guest's O_NOATIME */
+    enum pt_inode_handles inode_handles; /* --inode-file-handles */
     int log_level;            /* enum log_level */
     bool syslog;
     enum sbx_mode sandbox;

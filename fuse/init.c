@@ -8,6 +8,11 @@
 #include "common/log.h"
 #include "fuse/internal.h"
 
+/* Protocol 7.39 (Linux 6.6); older <linux/fuse.h> lack it. */
+#ifndef FUSE_DIRECT_IO_ALLOW_MMAP
+#define FUSE_DIRECT_IO_ALLOW_MMAP (1ull << 36)
+#endif
+
 /* What this engine can do, before the options narrow it. */
 static uint64_t wanted_flags(const struct fp_session *s)
 {
@@ -37,6 +42,8 @@ static uint64_t wanted_flags(const struct fp_session *s)
         f |= FUSE_POSIX_LOCKS;
     if (s->cfg.flock)
         f |= FUSE_FLOCK_LOCKS;
+    if (s->cfg.allow_mmap)
+        f |= FUSE_DIRECT_IO_ALLOW_MMAP;
     return f;
 }
 
@@ -78,6 +85,15 @@ int fp_op_init(struct fp_req *r)
         log_warn("FUSE INIT: the guest does not support FUSE_HANDLE_KILLPRIV_V2");
     if (s->cfg.security_label && !(flags & FUSE_SECURITY_CTX))
         log_warn("FUSE INIT: the guest does not send security labels");
+    log_debug("FUSE INIT: guest offers protocol %u.%u, flags 0x%llx", in.major, in.minor,
+              (unsigned long long)guest);
+    /* Without the flag, a 6.5 or older guest refuses every MAP_SHARED mapping
+     * of a FOPEN_DIRECT_IO file (ENODEV); nothing else the server can say
+     * changes that short of dropping direct I/O. */
+    if (s->cfg.allow_mmap && !(guest & FUSE_DIRECT_IO_ALLOW_MMAP) &&
+        (s->cfg.cache == PT_CACHE_NEVER || s->cfg.cache == PT_CACHE_METADATA))
+        log_warn("FUSE INIT: the guest kernel cannot map direct I/O files shared "
+                 "(no FUSE_DIRECT_IO_ALLOW_MMAP before Linux 6.6): --allow-mmap has no effect");
 
     s->proto_minor = MIN(in.minor, (uint32_t)FUSE_KERNEL_MINOR_VERSION);
     s->flags = flags;

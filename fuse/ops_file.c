@@ -2,7 +2,9 @@
 /* Open files: open/create, READ and WRITE straight between guest memory and the file. */
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -163,13 +165,21 @@ int fp_op_write(struct fp_req *r)
     int n = iov_cursor_slice(&r->payload, in->size, iov, cap);
     if (n < 0)
         return fp_bad(r, -EINVAL, "WRITE data in more than 1024 pieces");
+    /* in->flags are the guest file's current flags: an O_APPEND file's own
+     * writes go to the host file's end, so that appends from elsewhere (the
+     * host, another guest) are not overwritten; its cached pages written back
+     * (FUSE_WRITE_CACHE) go where they belong. */
+    uint32_t write_flags = in->write_flags & ~PT_WRITE_APPEND;
+    if ((in->flags & O_APPEND) && !(in->write_flags & FUSE_WRITE_CACHE))
+        write_flags |= PT_WRITE_APPEND;
     struct req_io io = { .op = REQ_IO_WRITEV, .iov = iov, .iovcnt = (unsigned)n,
-                         .offset = in->offset };
-    int ret = aio_submit(r, PT_IO_WRITE, in->fh, in->write_flags, &io);
+                         .offset = in->offset,
+                         .mode = (write_flags & PT_WRITE_APPEND) ? RWF_APPEND : 0 };
+    int ret = aio_submit(r, PT_IO_WRITE, in->fh, write_flags, &io);
     if (ret <= 0)
         return ret;
     ssize_t done = pt_write(r->s->fs, &r->ctx, in->fh, in->offset, iov, (unsigned)n,
-                            in->write_flags);
+                            write_flags);
     if (done < 0)
         return (int)done;
     struct fuse_write_out out = { .size = (uint32_t)done };

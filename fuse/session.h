@@ -24,6 +24,8 @@ struct fp_config {
     bool security_label;      /* offer FUSE_SECURITY_CTX */
     bool posix_lock;          /* offer FUSE_POSIX_LOCKS: GETLK/SETLK/SETLKW record locks */
     bool flock;               /* offer FUSE_FLOCK_LOCKS: SETLK/SETLKW with FUSE_LK_FLOCK */
+    bool allow_mmap;          /* offer FUSE_DIRECT_IO_ALLOW_MMAP: shared mappings of
+                               * FOPEN_DIRECT_IO files (guests from Linux 6.6) */
     enum pt_cache cache;
 };
 

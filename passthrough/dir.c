@@ -45,7 +45,10 @@ int pt_opendir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint
     int r = pt_file_add(fs, fd, dir, fh);
     if (r < 0)
         return r;
-    *open_flags = fs->cache == PT_CACHE_ALWAYS ? FOPEN_CACHE_DIR : 0;
+    /* A cached listing only outlives the open with KEEP_CACHE: without it the
+     * guest drops it at every OPENDIR. */
+    *open_flags = (fs->cache == PT_CACHE_ALWAYS || fs->cache == PT_CACHE_METADATA)
+                      ? FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE : 0;
     return 0;
 }
 

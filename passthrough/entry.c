@@ -70,7 +70,7 @@ int pt_lookup_in(struct pt_fs *fs, struct pt_inode *dir, const char *name,
         return r;
     fill_entry(fs, inode, &stx, out);
     pt_inode_add_lookup(inode);
-    pt_inode_unref(fs, inode);
+    pt_inode_put(fs, inode);
     return 0;
 }
 

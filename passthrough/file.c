@@ -37,13 +37,19 @@ static int host_open_flags(const struct pt_fs *fs, uint32_t guest_flags, bool cr
         return -EROFS;
     if (!fs->allow_direct_io)
         flags &= ~O_DIRECT;
-    if (fs->caps.writeback) {
-        /* The guest page cache fills partial pages by reading, even
-         * through a write-only open, and computes append offsets itself. */
-        if (acc == O_WRONLY)
-            flags = (flags & ~O_ACCMODE) | O_RDWR;
-        flags &= ~O_APPEND;
-    }
+    /* Opening with O_NOATIME needs ownership or CAP_FOWNER on the host, which
+     * the guest's kernel did not check for us (the Rust virtiofsd's rule). */
+    if (!fs->preserve_noatime)
+        flags &= ~O_NOATIME;
+    /* Pages the guest wrote through a shared mapping (or with the writeback
+     * cache) come back at their own offsets through whichever of the
+     * inode's files the guest picks: an O_APPEND host fd would put them at
+     * the end. Appending writes are asked for per WRITE instead. */
+    flags &= ~O_APPEND;
+    /* The guest page cache fills partial pages by reading, even through a
+     * write-only open. */
+    if (fs->caps.writeback && acc == O_WRONLY)
+        flags = (flags & ~O_ACCMODE) | O_RDWR;
     return flags | O_CLOEXEC;
 }
 
@@ -110,14 +116,43 @@ int pt_open(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint32_
 }
 
 /*
- * Opens `name` in dir for CREATE as the caller: creates it, or, unless the
- * guest asked for O_EXCL, opens the file that is already there (*created
- * false). Creating exclusively first tells the two apart, which decides
- * whether O_TRUNC truncated an existing file and whether security contexts
- * are due.
+ * CREATE of a name that exists (no O_EXCL from the guest): opened as OPEN
+ * would, through an O_PATH fd whose type is checked first. openat() with
+ * O_CREAT alone would open whatever is there: a device node (the host's
+ * disk or memory, when the share is not nodev), or a fifo (which may block
+ * the thread for good).
  */
-static int create_open(const struct pt_inode *dir, const char *name, int hflags, mode_t mode,
-                       bool *created)
+static int open_existing(const struct pt_fs *fs, const struct pt_inode *dir, const char *name,
+                         int hflags)
+{
+    _cleanup_close_ int pfd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pfd < 0)
+        return neg_errno();
+    struct stat st;
+    if (fstat(pfd, &st) < 0)
+        return neg_errno();
+    if (S_ISLNK(st.st_mode))
+        return -ELOOP;  /* what O_CREAT | O_NOFOLLOW says of a symlink */
+    if (S_ISDIR(st.st_mode))
+        return -EISDIR;
+    if (!S_ISREG(st.st_mode))
+        return -ENXIO;  /* as OPEN: the guest serves special files itself */
+    char pname[PT_FD_NAME_MAX];
+    pt_fd_name(pfd, pname);
+    int fd = openat(fs->proc_fd, pname, (hflags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
+    return fd < 0 ? neg_errno() : fd;
+}
+
+/*
+ * Opens `name` in dir for CREATE as the caller: creates it, or, unless the
+ * guest asked for O_EXCL, opens the regular file that is already there
+ * (*created false). Creating exclusively first tells the two apart, which
+ * decides whether O_TRUNC truncated an existing file and whether security
+ * contexts are due; it also means openat() itself only ever opens a file
+ * made here.
+ */
+static int create_open(const struct pt_fs *fs, const struct pt_inode *dir, const char *name,
+                       int hflags, mode_t mode, bool *created)
 {
     for (int tries = 0; tries < 3; tries++) {
         int fd = openat(dir->fd, name, hflags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
@@ -127,13 +162,13 @@ static int create_open(const struct pt_inode *dir, const char *name, int hflags,
         }
         if (errno != EEXIST || (hflags & O_EXCL))
             return neg_errno();
-        fd = openat(dir->fd, name, hflags | O_NOFOLLOW);
+        fd = open_existing(fs, dir, name, hflags);
         if (fd >= 0) {
             *created = false;
             return fd;
         }
-        if (errno != ENOENT)
-            return neg_errno();
+        if (fd != -ENOENT)
+            return fd;
         /* Removed in between: create it after all. */
     }
     return -EAGAIN;
@@ -154,7 +189,7 @@ static int create_in(struct pt_fs *fs, const struct pt_ctx *ctx, struct pt_inode
     if (r < 0)
         return r;
     bool created = false;
-    int fd = create_open(dir, name, hflags, hmode, &created);
+    int fd = create_open(fs, dir, name, hflags, hmode, &created);
     pt_creds_leave(&creds);
     if (fd < 0)
         return fd;
@@ -329,7 +364,9 @@ ssize_t pt_write(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64
     int r = pt_io_begin(fs, PT_IO_WRITE, fh, offset, write_flags, &f);
     if (r < 0)
         return r;
-    ssize_t n = pwritev(f->fd, iov, (int)iovcnt, (off_t)offset);
+    ssize_t n = (write_flags & PT_WRITE_APPEND)
+        ? pwritev2(f->fd, iov, (int)iovcnt, (off_t)offset, RWF_APPEND)
+        : pwritev(f->fd, iov, (int)iovcnt, (off_t)offset);
     if (n < 0)
         n = neg_errno();
     pt_file_put(fs, f);

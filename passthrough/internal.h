@@ -97,11 +97,19 @@ bool pt_slot_unref(struct pt_slot *s);
 /* ---- inodes (inode.c) --------------------------------------------------- */
 
 struct pt_lock_table;
+struct file_handle;
 
 struct pt_inode {
     struct pt_slot slot;      /* first: the table's element header */
     /* Set before publish, immutable while the inode is live: */
-    int fd;                   /* O_PATH | O_NOFOLLOW */
+    struct file_handle *handle; /* non-NULL: referenced by this handle (owned) */
+    int mount_fd;             /* with a handle: an fd on its mount (fs->mounts owns it) */
+    /* O_PATH | O_NOFOLLOW. Without a handle: set before publish, immutable
+     * while live. With one: open only while in use, i.e. while someone holds
+     * a reference from pt_inode_get(); read it only then. */
+    int fd;
+    pthread_mutex_t fd_lock;  /* with a handle: guards fd's opening and closing */
+    uint32_t fd_users;        /* fd_lock: references from pt_inode_get() */
     mode_t type;              /* S_IFMT bits */
     dev_t dev;
     ino_t ino;
@@ -134,13 +142,21 @@ struct pt_file {
 
 /* ---- the filesystem ----------------------------------------------------- */
 
+/* The mounts inodes with handles live on: one fd each for open_by_handle_at(). */
+struct pt_mount {
+    uint64_t mnt_id;
+    int fd;                   /* O_PATH, owned; -1: handles do not work there */
+};
+
 struct pt_fs {
     /* Immutable after pt_fs_new(): */
     enum pt_cache cache;
+    enum pt_inode_handles inode_handles;
     bool xattr;
     bool allow_direct_io;
     bool readonly;
     bool announce_submounts;
+    bool preserve_noatime;
     uint64_t timeout_ns;
     int proc_fd;              /* /proc/self/fd, O_PATH */
     pthread_mutex_t cwd_lock; /* held while the process cwd is moved to proc_fd */
@@ -161,24 +177,44 @@ struct pt_fs {
 
     struct pt_idtable inodes;
     struct pt_idtable files;
+
+    /* With inode_handles: the mounts seen so far. Entries are only added, and
+     * their fds stay open until pt_fs_free(). */
+    pthread_mutex_t mounts_lock;
+    struct pt_mount *mounts;  /* mounts_lock */
+    size_t nmounts;           /* mounts_lock */
 };
 
 int pt_inodes_init(struct pt_fs *fs);
 void pt_inodes_done(struct pt_fs *fs);
-/* The inode named by nodeid with a reference, or NULL (unknown, stale).
- * Lock-free. The inode belongs to the table: drop it with pt_inode_unref(). */
+/* The inode named by nodeid with a reference, or NULL (unknown, stale, or
+ * its file handle could not be opened). Its fd is usable until the
+ * reference is dropped with pt_inode_unref(). Lock-free for inodes without
+ * a handle. The inode belongs to the table. */
 struct pt_inode *pt_inode_get(struct pt_fs *fs, uint64_t nodeid);
+/* Another reference like pt_inode_get()'s; the caller holds one already. */
 void pt_inode_ref(struct pt_inode *inode);
-/* Drops a reference; the last one removes the inode and closes its fd.
- * Accepts NULL. */
+/* Drops a reference from pt_inode_get() or pt_inode_ref(); the last one
+ * removes the inode and closes its fd. Accepts NULL. */
 void pt_inode_unref(struct pt_fs *fs, struct pt_inode *inode);
 /*
- * Finds the inode for (stx dev, ino, mnt id) or adds one owning `fd`.
- * Consumes fd either way. *out belongs to the table and comes with a
- * reference (not a lookup) for the caller to drop.
+ * Finds the inode for (stx dev, ino, mnt id) or adds one from `fd` (an
+ * O_PATH fd of it). Consumes fd either way: a new inode keeps it, or with
+ * file handles in use makes a handle from it and closes it. *out belongs to
+ * the table and comes with a reference that does not include the fd (not a
+ * lookup either) for the caller to drop with pt_inode_put().
  */
 int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
                          bool submount, struct pt_inode **out);
+/* Drops a reference from pt_inode_find_or_add(). Accepts NULL. */
+void pt_inode_put(struct pt_fs *fs, struct pt_inode *inode);
+/*
+ * With file handles: checks that the shared directory's mount serves them
+ * (root_fd is on it: a handle of it opens again) and records the mount.
+ * Returns 0, or -errno when handles cannot be used there.
+ */
+int pt_mounts_init(struct pt_fs *fs, int root_fd);
+void pt_mounts_done(struct pt_fs *fs);
 uint64_t pt_inode_id(const struct pt_inode *inode);
 /* The guest gained one reference (a successful entry reply). */
 void pt_inode_add_lookup(struct pt_inode *inode);

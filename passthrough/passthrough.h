@@ -42,11 +42,31 @@
 
 #define PT_ROOT_ID 1ull /* nodeid of the shared directory (FUSE_ROOT_ID) */
 
+/*
+ * What the guest may cache, as the Rust and QEMU virtiofsd define the modes:
+ *
+ *   mode      entry/attr timeout   files                    directories
+ *   never     0                    FOPEN_DIRECT_IO          -
+ *   metadata  1 day                FOPEN_DIRECT_IO          FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE
+ *   auto      1 s                  - (close-to-open)        -
+ *   always    1 day                FOPEN_KEEP_CACHE         FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE
+ *
+ * cfg.timeout replaces the mode's timeout when set.
+ */
 enum pt_cache {
     PT_CACHE_NEVER,    /* no caching: timeouts 0, direct I/O on every open */
-    PT_CACHE_METADATA, /* metadata cached (timeouts long), data direct */
-    PT_CACHE_AUTO,     /* short timeouts (1 s), page cache used */
-    PT_CACHE_ALWAYS,   /* long timeouts, page cache kept across opens */
+    PT_CACHE_METADATA, /* metadata and listings cached (timeouts long), data direct */
+    PT_CACHE_AUTO,     /* short timeouts (1 s), page cache dropped at each open */
+    PT_CACHE_ALWAYS,   /* long timeouts, page cache and listings kept across opens */
+};
+
+/* How inodes are referenced while the guest knows them. */
+enum pt_inode_handles {
+    PT_HANDLES_NEVER,     /* an O_PATH fd per inode */
+    PT_HANDLES_PREFER,    /* a file handle (no fd while idle) where the inode's filesystem
+                           * supports them, an O_PATH fd elsewhere */
+    PT_HANDLES_MANDATORY, /* file handles only: pt_fs_new() fails when the shared directory
+                           * does not support them, a lookup elsewhere fails */
 };
 
 struct pt_xattrmap;
@@ -60,6 +80,8 @@ struct pt_config {
     bool allow_direct_io;     /* honour O_DIRECT on open; otherwise strip it */
     bool readonly;            /* every mutating op returns -EROFS */
     bool announce_submounts;  /* flag mount points with PT_ATTR_SUBMOUNT */
+    bool preserve_noatime;    /* pass O_NOATIME on to the host; otherwise strip it */
+    enum pt_inode_handles inode_handles; /* file handles need CAP_DAC_READ_SEARCH */
     int proc_self_fd;         /* > 0: an O_PATH fd of /proc/self/fd to use (duplicated);
                                * 0 or -1: open /proc/self/fd now. A sandbox that hides
                                * /proc opens it before pivoting. */
@@ -119,13 +141,19 @@ struct pt_fs;
 /*
  * Opens the shared directory and sets up the tables. *out is owned by the
  * caller and released with pt_fs_free(). Fails with -ENOENT/-ENOTDIR/-EACCES
- * when the directory is unusable, -EINVAL without a config or shared_dir.
+ * when the directory is unusable, -EINVAL without a config or shared_dir,
+ * and with cfg.inode_handles mandatory, -EOPNOTSUPP/-EPERM/... when a file
+ * handle of the shared directory cannot be made or opened again (its
+ * filesystem has none, or no CAP_DAC_READ_SEARCH).
  * Sets the process umask to 0: the guest's umask is the one that applies
  * (there is no per-thread umask).
  */
 int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out);
 /* Frees everything; no request may be in flight. Accepts NULL. */
 void pt_fs_free(struct pt_fs *fs);
+/* Whether inodes use file handles: cfg.inode_handles, or PT_HANDLES_NEVER
+ * when prefer found the shared directory's filesystem without them. */
+enum pt_inode_handles pt_fs_inode_handles(const struct pt_fs *fs);
 
 /* FUSE INIT: records the negotiated capabilities. Call it while no other
  * request is in flight (INIT is the first request of a session). */
@@ -225,8 +253,11 @@ int pt_rename(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t olddir, const
  * symlink, -ENXIO for special files: the guest serves those itself). O_CREAT,
  * O_EXCL (except for CREATE), O_NOCTTY, O_ASYNC, O_PATH, O_TMPFILE and
  * O_DIRECTORY are dropped from flags; O_DIRECT too unless
- * cfg.allow_direct_io. With caps.writeback, O_WRONLY becomes O_RDWR and
- * O_APPEND is dropped. CREATE's entry has one lookup; if its
+ * cfg.allow_direct_io, O_NOATIME unless cfg.preserve_noatime. O_APPEND is
+ * always dropped: the guest's page cache writes back at explicit offsets
+ * (WRITE with FUSE_WRITE_CACHE), and other writes of an O_APPEND file say so
+ * with PT_WRITE_APPEND. With caps.writeback, O_WRONLY becomes O_RDWR (the
+ * guest reads to fill partial pages). CREATE's entry has one lookup; if its
  * reply cannot be delivered the caller forgets it and releases fh.
  * ctx->kill_suidgid with O_TRUNC clears the set-id bits of a truncated
  * existing file as an unprivileged truncate would (FUSE_OPEN_KILL_SUIDGID).
@@ -237,8 +268,13 @@ int pt_create(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const
               uint32_t mode, uint32_t flags, uint32_t umask, struct pt_entry *entry,
               uint64_t *fh, uint32_t *open_flags);
 
+/* pt_write()/pt_io_begin() flag beside the FUSE_WRITE_* bits: the guest's file
+ * is O_APPEND and this is not a write-back of cached pages, so the data goes
+ * to the host file's end (RWF_APPEND), whatever the offset says. */
+#define PT_WRITE_APPEND (1u << 31)
+
 /* preadv()/pwritev() on the handle straight from/to the given iovecs.
- * write_flags: FUSE_WRITE_* bits. Return bytes transferred. */
+ * write_flags: FUSE_WRITE_* bits and PT_WRITE_APPEND. Return bytes transferred. */
 ssize_t pt_read(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64_t offset,
                 const struct iovec *iov, unsigned iovcnt);
 ssize_t pt_write(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64_t offset,

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +61,19 @@ void fx_require_daemon(int argc, char **argv)
         fx_daemon_is_qemu = strstr(out, "QEMU Project") != NULL;
     /* a dead daemon must not kill the test with SIGPIPE */
     signal(SIGPIPE, SIG_IGN);
+}
+
+char **fx_daemon_argv(void)
+{
+    return daemon_argv;
+}
+
+bool fx_daemon_has_arg(const char *prefix)
+{
+    for (char **a = daemon_argv ? daemon_argv + 1 : NULL; a && *a; a++)
+        if (g_str_has_prefix(*a, prefix))
+            return true;
+    return false;
 }
 
 char *fx_path(struct fx *f, const char *name)
@@ -120,6 +135,12 @@ void fx_setup(struct fx *f, gconstpointer data)
     g_assert_cmpint(mkdir(f->share, 0755), ==, 0);
     f->share_fd = open(f->share, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
     g_assert_cmpint(f->share_fd, >=, 0);
+    if (v->before_start) {
+        v->before_start(f);
+        close(f->share_fd);
+        f->share_fd = open(f->share, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        g_assert_cmpint(f->share_fd, >=, 0);
+    }
 
     struct tc_config cfg = v->cfg;
     cfg.socket_path = NULL;
@@ -136,6 +157,37 @@ void fx_setup(struct fx *f, gconstpointer data)
     if (!v->no_init)
         g_assert_cmpint(tc_fuse_init_session(f->dev, TC_FUSE_INIT_FLAGS | v->init_flags, NULL),
                         ==, 0);
+}
+
+void fx_private_mounts(void)
+{
+    static bool done;
+    if (done)
+        return;
+    g_assert_cmpint(unshare(CLONE_NEWNS), ==, 0);
+    g_assert_cmpint(mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL), ==, 0);
+    done = true;
+}
+
+pid_t fx_server_pid(struct fx *f)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/children", f->pid, f->pid);
+    g_autofree char *children = NULL;
+    if (g_file_get_contents(path, &children, NULL, NULL) && children[0])
+        return (pid_t)strtol(children, NULL, 10);
+    return f->pid;
+}
+
+int fx_server_fd_count(struct fx *f)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/fd", fx_server_pid(f));
+    GDir *dir = g_dir_open(path, 0, NULL);
+    g_assert_nonnull(dir);
+    int n = 0;
+    while (g_dir_read_name(dir))
+        n++;
+    g_dir_close(dir);
+    return n;
 }
 
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -160,6 +212,8 @@ void fx_teardown(struct fx *f, gconstpointer data)
     }
     if (f->share_fd >= 0)
         close(f->share_fd);
+    if (f->variant && f->variant->after_stop)
+        f->variant->after_stop(f);
     nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     g_free(f->root);
     g_free(f->share);

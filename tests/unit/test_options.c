@@ -119,6 +119,30 @@ static void test_locks(void)
     vfsd_options_done(&o);
 }
 
+/* The Rust virtiofsd's options for cache modes and open flags. */
+static void test_mode_options(void)
+{
+    struct vfsd_options o;
+    char err[256];
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", NULL), ==, 0);
+    g_assert_false(o.allow_mmap || o.preserve_noatime || o.writeback || o.allow_direct_io);
+    g_assert_cmpfloat(o.timeout, <, 0);
+    vfsd_options_done(&o);
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", "--cache=metadata",
+                          "--allow-mmap", "--preserve-noatime", "--no-readdirplus", NULL), ==, 0);
+    g_assert_cmpint(o.cache, ==, PT_CACHE_METADATA);
+    g_assert_true(o.allow_mmap && o.preserve_noatime);
+    g_assert_false(o.readdirplus);
+    vfsd_options_done(&o);
+    /* QEMU's spellings; the last word wins */
+    g_assert_cmpint(parse(&o, err, "--fd=3", "-o", "source=/srv,writeback,allow_direct_io",
+                          "-o", "no_writeback,timeout=0", NULL), ==, 0);
+    g_assert_false(o.writeback);
+    g_assert_true(o.allow_direct_io);
+    g_assert_cmpfloat(o.timeout, ==, 0);
+    vfsd_options_done(&o);
+}
+
 static void test_info_only(void)
 {
     struct vfsd_options o;
@@ -164,6 +188,8 @@ static void test_errors(void)
     expect_error("exclude each other", "--socket-path=/s", "--fd=3", "--shared-dir=/x", NULL);
     expect_error("bad --log-level", "--log-level=loud", NULL);
     expect_error("bad --sandbox", "--sandbox=jail", NULL);
+    expect_error("bad timeout '-1'", "-o", "timeout=-1", NULL);
+    expect_error("-o allow_mmap", "-o", "allow_mmap", NULL); /* QEMU never had it */
     expect_error("needs --thread-pool-size", "--executor=pool", "--thread-pool-size=0",
                  "--socket-path=/s", "-o", "source=/x", NULL);
     expect_error("unexpected argument", "--socket-path=/s", "--shared-dir=/x", "extra", NULL);
@@ -255,6 +281,7 @@ int main(int argc, char **argv)
     g_test_add_func("/options/separate_style", test_separate_style);
     g_test_add_func("/options/legacy_style", test_legacy_style);
     g_test_add_func("/options/defaults", test_defaults);
+    g_test_add_func("/options/mode_options", test_mode_options);
     g_test_add_func("/options/info_only", test_info_only);
     g_test_add_func("/options/locks", test_locks);
     g_test_add_func("/options/errors", test_errors);

@@ -1060,11 +1060,13 @@ static void test_cache_modes(struct fx *f, gconstpointer data)
         uint32_t dir_fopen;
     } modes[] = {
         { PT_CACHE_NEVER, -1, 0, FOPEN_DIRECT_IO, 0 },
-        { PT_CACHE_METADATA, -1, 86400000000000ull, FOPEN_DIRECT_IO, 0 },
+        { PT_CACHE_METADATA, -1, 86400000000000ull, FOPEN_DIRECT_IO,
+          FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE },
         { PT_CACHE_AUTO, -1, 1000000000ull, 0, 0 },
-        { PT_CACHE_ALWAYS, -1, 86400000000000ull, FOPEN_KEEP_CACHE, FOPEN_CACHE_DIR },
+        { PT_CACHE_ALWAYS, -1, 86400000000000ull, FOPEN_KEEP_CACHE,
+          FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE },
         { PT_CACHE_AUTO, 2.5, 2500000000ull, 0, 0 },
-        { PT_CACHE_ALWAYS, 0, 0, FOPEN_KEEP_CACHE, FOPEN_CACHE_DIR },
+        { PT_CACHE_ALWAYS, 0, 0, FOPEN_KEEP_CACHE, FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE },
     };
     struct pt_entry e;
     uint64_t fh;
@@ -1103,10 +1105,27 @@ static void test_open_flags(struct fx *f, gconstpointer data)
     host_write(f, "f", "x");
     uint64_t id = lookup_ok(f, PT_ROOT_ID, "f");
 
+    /* O_APPEND never reaches the host fd: a page written back through a
+     * shared mapping would land at the end. PT_WRITE_APPEND appends; a
+     * cached page (FUSE_WRITE_CACHE) goes to its offset. */
     g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_WRONLY | O_APPEND, &fh, &oflags), ==, 0);
     int fl = open_flags_of(f, fh);
     g_assert_cmpint(fl & O_ACCMODE, ==, O_WRONLY);
-    g_assert_true(fl & O_APPEND);
+    g_assert_false(fl & O_APPEND);
+    struct iovec av = { .iov_base = (void *)"ab", .iov_len = 2 };
+    g_assert_cmpint(pt_write(f->fs, &root_ctx, fh, 0, &av, 1, PT_WRITE_APPEND), ==, 2);
+    g_assert_cmpint(pt_write(f->fs, &root_ctx, fh, 0, &av, 1, FUSE_WRITE_CACHE), ==, 2);
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fh, 0, 0, 0), ==, 0);
+    char got[8] = { 0 };
+    int hfd = openat(f->dfd, "f", O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(hfd, >=, 0);
+    g_assert_cmpint(read(hfd, got, sizeof(got)), ==, 3);
+    close(hfd);
+    g_assert_cmpstr(got, ==, "abb");
+
+    /* O_NOATIME is stripped unless preserved. */
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_RDONLY | O_NOATIME, &fh, &oflags), ==, 0);
+    g_assert_false(open_flags_of(f, fh) & O_NOATIME);
     g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fh, 0, 0, 0), ==, 0);
 
     /* O_DIRECT is stripped unless allowed (tmpfs may not support it). */
@@ -1136,6 +1155,13 @@ static void test_open_flags(struct fx *f, gconstpointer data)
     struct stat st;
     host_stat(f, "f", &st);
     g_assert_cmpint(st.st_size, ==, 0);
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fh, 0, 0, 0), ==, 0);
+
+    f->cfg.preserve_noatime = true;
+    fx_reopen(f);
+    id = lookup_ok(f, PT_ROOT_ID, "f");
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_RDONLY | O_NOATIME, &fh, &oflags), ==, 0);
+    g_assert_true(open_flags_of(f, fh) & O_NOATIME);
     g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fh, 0, 0, 0), ==, 0);
 
     f->cfg.allow_direct_io = true;
