@@ -10,7 +10,7 @@ packages=(
     # guest tests and demo (QEMU, a busybox initramfs; QEMU's own virtiofsd for comparison)
     qemu-system-x86 qemu-system-common busybox-static cpio gzip
     # host-side checks, benchmark plots
-    attr acl fuse3 gnuplot-nox fio
+    attr acl fuse3 gnuplot-nox fio python3
 )
 
 missing=()

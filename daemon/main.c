@@ -6,6 +6,7 @@
  * together, and serves one frontend connection.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -171,6 +172,11 @@ static void queue_poll(void *qctx)
     exec_queue_poll(qctx);
 }
 
+static bool queue_ready(void *qctx)
+{
+    return exec_queue_ready(qctx);
+}
+
 static void queue_drain(void *qctx)
 {
     exec_queue_drain(qctx);
@@ -181,6 +187,13 @@ static void queue_stop(void *qctx)
     exec_queue_free(qctx);
 }
 
+static void queue_cancel(void *opaque, struct req *req)
+{
+    struct daemon *d = opaque;
+    /* A lock still waited for when its queue stops is not granted. */
+    fp_session_cancel(d->session, req, -EINTR);
+}
+
 static int serve(struct daemon *d, int conn_fd)
 {
     struct fp_config fcfg = {
@@ -188,15 +201,23 @@ static int serve(struct daemon *d, int conn_fd)
         .readdirplus = d->opt.readdirplus,
         .writeback = d->opt.writeback,
         .announce_submounts = d->opt.announce_submounts,
+        .posix_acl = d->opt.posix_acl,
+        .killpriv_v2 = d->opt.killpriv_v2,
+        .security_label = d->opt.security_label,
+        .posix_lock = d->opt.posix_lock,
+        .flock = d->opt.flock,
+        .allow_mmap = d->opt.allow_mmap,
         .cache = d->opt.cache,
     };
     struct vhu_dev_config vcfg = {
         .max_queues = 1 + d->opt.num_request_queues,
         .num_request_queues = d->opt.num_request_queues,
+        .poll_max_us = d->opt.poll_max_us,
         .tag = d->opt.tag,
         .handler = {
             .start = queue_start, .handle = queue_handle, .poll_fd = queue_poll_fd,
-            .poll = queue_poll, .drain = queue_drain, .stop = queue_stop, .opaque = d,
+            .poll = queue_poll, .drain = queue_drain, .ready = queue_ready,
+            .stop = queue_stop, .cancel = queue_cancel, .opaque = d,
         },
     };
     int r = fp_session_new(&fcfg, d->fs, &d->session);
@@ -315,16 +336,40 @@ int main(int argc, char **argv)
         .allow_direct_io = d.opt.allow_direct_io,
         .readonly = d.opt.readonly,
         .announce_submounts = d.opt.announce_submounts,
+        .preserve_noatime = d.opt.preserve_noatime,
+        .inode_handles = d.opt.inode_handles,
         .proc_self_fd = sbx.proc_self_fd,
+        .xattrmap = d.opt.xattrmap,
+        .uid_map = d.opt.uid_map,
+        .gid_map = d.opt.gid_map,
     };
+    /* open_by_handle_at() needs CAP_DAC_READ_SEARCH: kept below unless the
+     * user drops it, and then file handles cannot work. */
+    if (pcfg.inode_handles != PT_HANDLES_NEVER &&
+        sbx_modcaps_drops(d.opt.modcaps, CAP_DAC_READ_SEARCH)) {
+        if (pcfg.inode_handles == PT_HANDLES_MANDATORY) {
+            fprintf(stderr, "virtiofsd: --inode-file-handles=mandatory needs "
+                            "CAP_DAC_READ_SEARCH, which --modcaps drops\n");
+            goto out;
+        }
+        log_warn("--modcaps drops CAP_DAC_READ_SEARCH: inodes keep O_PATH fds");
+        pcfg.inode_handles = PT_HANDLES_NEVER;
+    }
     r = pt_fs_new(&pcfg, &d.fs);
     if (sbx.proc_self_fd >= 0)
         close(sbx.proc_self_fd);
     if (r < 0) {
-        fprintf(stderr, "virtiofsd: cannot share '%s': %s\n", d.opt.shared_dir, strerror(-r));
+        fprintf(stderr, "virtiofsd: cannot share '%s': %s%s\n", d.opt.shared_dir, strerror(-r),
+                pcfg.inode_handles == PT_HANDLES_MANDATORY
+                    ? " (--inode-file-handles=mandatory: its file handles cannot be used)" : "");
         goto out;
     }
-    if (sbx_caps_drop(d.opt.modcaps) < 0 || sbx_seccomp_apply(d.opt.seccomp) < 0) {
+    static const int handle_caps[] = { CAP_DAC_READ_SEARCH };
+    bool handles = pt_fs_inode_handles(d.fs) != PT_HANDLES_NEVER;
+    if (pcfg.inode_handles != PT_HANDLES_NEVER && !handles)
+        log_info("no file handles on '%s': inodes keep O_PATH fds", d.opt.shared_dir);
+    if (sbx_caps_drop_keep(d.opt.modcaps, handle_caps, handles ? ARRAY_SIZE(handle_caps) : 0) < 0 ||
+        sbx_seccomp_apply(d.opt.seccomp) < 0) {
         fprintf(stderr, "virtiofsd: cannot confine the daemon\n");
         goto out;
     }

@@ -29,6 +29,17 @@ struct vfsd_options {
     bool allow_direct_io;
     bool announce_submounts;
     bool readonly;
+    bool posix_acl;           /* --posix-acl (implies xattr) */
+    bool security_label;      /* --security-label (implies xattr) */
+    bool killpriv_v2;         /* --killpriv-v2; --no-killpriv-v2 is the default */
+    struct pt_xattrmap *xattrmap; /* --xattrmap (implies xattr), owned; NULL: none */
+    struct pt_idmap *uid_map; /* --translate-uid rules, owned; NULL: none */
+    struct pt_idmap *gid_map; /* --translate-gid rules, owned; NULL: none */
+    bool posix_lock;          /* --posix-lock, -o posix_lock: guest record locks on the host */
+    bool flock;               /* --flock, -o flock: guest flock() on the host */
+    bool allow_mmap;          /* --allow-mmap: shared mappings with cache never/metadata */
+    bool preserve_noatime;    /* --preserve-noatime: keep the guest's O_NOATIME */
+    enum pt_inode_handles inode_handles; /* --inode-file-handles */
     int log_level;            /* enum log_level */
     bool syslog;
     enum sbx_mode sandbox;
@@ -39,6 +50,7 @@ struct vfsd_options {
     bool exec_mode_set;
     unsigned auto_threshold;
     unsigned auto_slow_us;
+    unsigned poll_max_us;     /* adaptive ring polling before sleeping; 0: off */
     unsigned num_request_queues; /* most request queues served */
     uint64_t rlimit_nofile;   /* 0: leave alone; UINT64_MAX: the default */
     bool print_capabilities;

@@ -43,10 +43,12 @@ const char *fp_args_str(struct fp_args *a, size_t max)
     const char *nul = memchr(s, '\0', avail);
     if (!nul) {
         a->err = -EINVAL;
+        a->why = "string without a terminating NUL";
         return NULL;
     }
     if ((size_t)(nul - s) > max) {
         a->err = -ENAMETOOLONG;
+        a->why = "string too long";
         return NULL;
     }
     a->off += (size_t)(nul - s) + 1;
@@ -56,14 +58,21 @@ const char *fp_args_str(struct fp_args *a, size_t max)
 const char *fp_args_name(struct fp_args *a, bool allow_dots)
 {
     const char *name = fp_args_str(a, NAME_MAX);
-    if (!name)
-        return NULL;
-    if (name[0] == '\0' || strchr(name, '/') ||
-        (!allow_dots && (strcmp(name, ".") == 0 || strcmp(name, "..") == 0))) {
-        a->err = -EINVAL;
+    if (!name) {
+        a->why = a->err == -ENAMETOOLONG ? "name longer than 255 bytes"
+                                         : "name without a terminating NUL";
         return NULL;
     }
-    return name;
+    if (name[0] == '\0')
+        a->why = "empty name";
+    else if (strchr(name, '/'))
+        a->why = "name containing '/'";
+    else if (!allow_dots && (strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
+        a->why = "'.' or '..' as a name";
+    else
+        return name;
+    a->err = -EINVAL;
+    return NULL;
 }
 
 int fp_session_new(const struct fp_config *cfg, struct pt_fs *fs, struct fp_session **out)
@@ -77,12 +86,16 @@ int fp_session_new(const struct fp_config *cfg, struct pt_fs *fs, struct fp_sess
     if (!s->cfg.max_background)
         s->cfg.max_background = 256;
     s->fs = fs;
+    fp_waiters_init(s);
     *out = s;
     return 0;
 }
 
 void fp_session_free(struct fp_session *s)
 {
+    if (!s)
+        return;
+    fp_waiters_done(s);
     free(s);
 }
 
@@ -130,9 +143,16 @@ void fp_dispatch(struct fp_session *s, struct req *req)
     }
     iov_cursor_limit(&cin, r.in.len - sizeof(r.in));
 
-    if (!op || !op->handler) {
+    if (!op) {
+        log_ratelimited(LOG_LVL_WARN, "request %llu: unknown opcode %u",
+                        (unsigned long long)r.in.unique, r.in.opcode);
+        ret = -ENOSYS;
+        goto out_error;
+    }
+    if (!op->handler) {
+        /* known, and asked for by guests that go on without it */
         log_debug("request %llu: opcode %u (%s) not implemented",
-                  (unsigned long long)r.in.unique, r.in.opcode, fp_opcode_name(r.in.opcode));
+                  (unsigned long long)r.in.unique, r.in.opcode, op->name);
         ret = -ENOSYS;
         goto out_error;
     }
@@ -164,6 +184,20 @@ void fp_dispatch(struct fp_session *s, struct req *req)
     /* cannot fail: copy <= remaining */
     iov_cursor_read(&cin, buf, copy);
     r.args = (struct fp_args){ .buf = buf, .len = copy };
+    /* Extensions (7.38) close the request; a handler that knows them reads
+     * them from r.ext, every other one never sees them. The payload of a
+     * FP_PAYLOAD opcode is not copied, and no extension comes with those. */
+    if (r.in.total_extlen && !(op->flags & FP_PAYLOAD)) {
+        size_t ext = (size_t)r.in.total_extlen * 8;
+        if (ext > copy || copy - ext < op->min_in) {
+            log_ratelimited(LOG_LVL_WARN, "request %llu (%s): %zu bytes of extensions in %zu",
+                            (unsigned long long)r.in.unique, op->name, ext, copy);
+            ret = -EINVAL;
+            goto out_error;
+        }
+        r.args.len = copy - ext;
+        r.ext = (struct fp_args){ .buf = buf + copy - ext, .len = ext };
+    }
     r.payload = cin;
     r.ctx = (struct pt_ctx){ .uid = r.in.uid, .gid = r.in.gid, .pid = r.in.pid };
 
@@ -172,6 +206,17 @@ void fp_dispatch(struct fp_session *s, struct req *req)
     ret = op->handler(&r);
     if (ret >= 0)
         return;
+    if (r.args.why) {
+        /* a guest application can send names up to the kernel's 1024 bytes:
+         * too long is the answer the host would give, not a guest bug */
+        log_ratelimited(ret == -ENAMETOOLONG ? LOG_LVL_DEBUG : LOG_LVL_WARN,
+                        "request %llu (%s): %s", (unsigned long long)r.in.unique, op->name,
+                        r.args.why);
+    } else if (ret == -EBADF) {
+        log_ratelimited(LOG_LVL_WARN, "request %llu (%s): unknown or stale nodeid %llu or file "
+                        "handle", (unsigned long long)r.in.unique, op->name,
+                        (unsigned long long)r.in.nodeid);
+    }
 
 out_error:
     if (op && (op->flags & FP_NO_REPLY))

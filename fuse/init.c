@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* INIT negotiation, DESTROY and INTERRUPT. */
+/* INIT negotiation and DESTROY. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,6 +7,11 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "fuse/internal.h"
+
+/* Protocol 7.39 (Linux 6.6); older <linux/fuse.h> lack it. */
+#ifndef FUSE_DIRECT_IO_ALLOW_MMAP
+#define FUSE_DIRECT_IO_ALLOW_MMAP (1ull << 36)
+#endif
 
 /* What this engine can do, before the options narrow it. */
 static uint64_t wanted_flags(const struct fp_session *s)
@@ -21,6 +26,24 @@ static uint64_t wanted_flags(const struct fp_session *s)
         f |= FUSE_WRITEBACK_CACHE;
     if (s->cfg.announce_submounts)
         f |= FUSE_SUBMOUNTS;
+    /* ACLs: the guest enforces them (default_permissions) and reads and
+     * writes them as xattrs; it must leave the umask to us, since a default
+     * ACL on the parent overrides it, and tell us when setting an ACL
+     * drops S_ISGID. */
+    if (s->cfg.posix_acl)
+        f |= FUSE_POSIX_ACL | FUSE_DONT_MASK | FUSE_SETXATTR_EXT;
+    if (s->cfg.killpriv_v2)
+        f |= FUSE_HANDLE_KILLPRIV_V2;
+    if (s->cfg.security_label)
+        f |= FUSE_SECURITY_CTX;
+    /* Lets a caller create where only a supplementary group gives access. */
+    f |= FP_CREATE_SUPP_GROUP;
+    if (s->cfg.posix_lock)
+        f |= FUSE_POSIX_LOCKS;
+    if (s->cfg.flock)
+        f |= FUSE_FLOCK_LOCKS;
+    if (s->cfg.allow_mmap)
+        f |= FUSE_DIRECT_IO_ALLOW_MMAP;
     return f;
 }
 
@@ -47,6 +70,7 @@ int fp_op_init(struct fp_req *r)
     if (__atomic_load_n(&s->initialized, __ATOMIC_ACQUIRE)) {
         /* A rebooted guest starts over without DESTROY: forget the old session. */
         log_info("FUSE INIT on a live session: dropping the previous session's state");
+        fp_waiters_cancel_all(s, -EIO);
         pt_destroy(s->fs);
     }
 
@@ -55,6 +79,21 @@ int fp_op_init(struct fp_req *r)
         guest |= (uint64_t)in.flags2 << 32;
     uint64_t flags = guest & wanted_flags(s);
     long page = sysconf(_SC_PAGESIZE);
+    if (s->cfg.posix_acl && !(flags & FUSE_POSIX_ACL))
+        log_warn("FUSE INIT: the guest does not support POSIX ACLs; they stay off");
+    if (s->cfg.killpriv_v2 && !(flags & FUSE_HANDLE_KILLPRIV_V2))
+        log_warn("FUSE INIT: the guest does not support FUSE_HANDLE_KILLPRIV_V2");
+    if (s->cfg.security_label && !(flags & FUSE_SECURITY_CTX))
+        log_warn("FUSE INIT: the guest does not send security labels");
+    log_debug("FUSE INIT: guest offers protocol %u.%u, flags 0x%llx", in.major, in.minor,
+              (unsigned long long)guest);
+    /* Without the flag, a 6.5 or older guest refuses every MAP_SHARED mapping
+     * of a FOPEN_DIRECT_IO file (ENODEV); nothing else the server can say
+     * changes that short of dropping direct I/O. */
+    if (s->cfg.allow_mmap && !(guest & FUSE_DIRECT_IO_ALLOW_MMAP) &&
+        (s->cfg.cache == PT_CACHE_NEVER || s->cfg.cache == PT_CACHE_METADATA))
+        log_warn("FUSE INIT: the guest kernel cannot map direct I/O files shared "
+                 "(no FUSE_DIRECT_IO_ALLOW_MMAP before Linux 6.6): --allow-mmap has no effect");
 
     s->proto_minor = MIN(in.minor, (uint32_t)FUSE_KERNEL_MINOR_VERSION);
     s->flags = flags;
@@ -86,13 +125,9 @@ int fp_op_init(struct fp_req *r)
 int fp_op_destroy(struct fp_req *r)
 {
     __atomic_store_n(&r->s->initialized, false, __ATOMIC_RELEASE);
+    /* Nobody is left to want the locks it waits for. */
+    fp_waiters_cancel_all(r->s, -EIO);
     pt_destroy(r->s->fs);
     log_info("FUSE session destroyed by the guest");
     return fp_reply_ok(r, NULL, 0);
-}
-
-int fp_op_interrupt(struct fp_req *r)
-{
-    /* Requests are not interruptible yet; the interrupted one completes normally. */
-    return fp_reply_none(r);
 }

@@ -36,9 +36,10 @@ static const struct fp_opcode table[FP_OPCODE_MAX] = {
     OP(FUSE_READDIR, "READDIR", fp_op_readdir, sizeof(struct fuse_read_in), 0),
     OP(FUSE_RELEASEDIR, "RELEASEDIR", fp_op_releasedir, sizeof(struct fuse_release_in), 0),
     OP(FUSE_FSYNCDIR, "FSYNCDIR", fp_op_fsyncdir, sizeof(struct fuse_fsync_in), 0),
-    OP(FUSE_GETLK, "GETLK", NULL, sizeof(struct fuse_lk_in), 0),
-    OP(FUSE_SETLK, "SETLK", NULL, sizeof(struct fuse_lk_in), 0),
-    OP(FUSE_SETLKW, "SETLKW", NULL, sizeof(struct fuse_lk_in), 0),
+    OP(FUSE_GETLK, "GETLK", fp_op_getlk, sizeof(struct fuse_lk_in), 0),
+    OP(FUSE_SETLK, "SETLK", fp_op_setlk, sizeof(struct fuse_lk_in), 0),
+    /* May wait for a lock: it does so on a thread of its own (lock.c). */
+    OP(FUSE_SETLKW, "SETLKW", fp_op_setlkw, sizeof(struct fuse_lk_in), 0),
     OP(FUSE_ACCESS, "ACCESS", fp_op_access, sizeof(struct fuse_access_in), 0),
     OP(FUSE_CREATE, "CREATE", fp_op_create, sizeof(struct fuse_create_in), 0),
     OP(FUSE_INTERRUPT, "INTERRUPT", fp_op_interrupt, sizeof(struct fuse_interrupt_in),
@@ -58,7 +59,7 @@ static const struct fp_opcode table[FP_OPCODE_MAX] = {
     OP(FUSE_SETUPMAPPING, "SETUPMAPPING", NULL, sizeof(struct fuse_setupmapping_in), 0),
     OP(FUSE_REMOVEMAPPING, "REMOVEMAPPING", NULL, sizeof(struct fuse_removemapping_in), 0),
     OP(FUSE_SYNCFS, "SYNCFS", fp_op_syncfs, sizeof(struct fuse_syncfs_in), 0),
-    OP(FUSE_TMPFILE, "TMPFILE", NULL, sizeof(struct fuse_create_in), 0),
+    OP(FUSE_TMPFILE, "TMPFILE", fp_op_tmpfile, sizeof(struct fuse_create_in), 0),
 };
 
 const struct fp_opcode *fp_opcode_get(uint32_t opcode)

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Open files: open/create, READ and WRITE straight between guest memory and the file. */
 #include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -12,6 +15,8 @@ int fp_op_open(struct fp_req *r)
     const struct fuse_open_in *in = fp_args_fixed(&r->args, sizeof(*in));
     uint64_t fh;
     uint32_t open_flags = 0;
+    /* open_flags is 0 from guests older than 7.33, which never send it. */
+    r->ctx.kill_suidgid = in->open_flags & FUSE_OPEN_KILL_SUIDGID;
     int ret = pt_open(r->s->fs, &r->ctx, r->in.nodeid, in->flags, &fh, &open_flags);
     if (ret < 0)
         return ret;
@@ -22,13 +27,39 @@ int fp_op_create(struct fp_req *r)
 {
     const struct fuse_create_in *in = fp_args_fixed(&r->args, sizeof(*in));
     const char *name = fp_args_name(&r->args, false);
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
     uint64_t fh;
     uint32_t open_flags = 0;
     if (!name)
         return r->args.err;
-    int ret = pt_create(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->flags, in->umask,
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    r->ctx.kill_suidgid = in->open_flags & FUSE_OPEN_KILL_SUIDGID;
+    ret = pt_create(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->flags, in->umask,
                         &e, &fh, &open_flags);
+    if (ret < 0)
+        return ret;
+    return fp_reply_create(r, &e, fh, open_flags);
+}
+
+int fp_op_tmpfile(struct fp_req *r)
+{
+    const struct fuse_create_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    /* The guest's VFS names the unnamed file "/"; only its presence counts. */
+    const char *name = fp_args_str(&r->args, NAME_MAX);
+    struct pt_secctx sc[FP_MAX_SECCTX];
+    struct pt_entry e;
+    uint64_t fh;
+    uint32_t open_flags = 0;
+    if (!name)
+        return r->args.err;
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_tmpfile(r->s->fs, &r->ctx, r->in.nodeid, in->mode, in->flags, in->umask, &e,
+                         &fh, &open_flags);
     if (ret < 0)
         return ret;
     return fp_reply_create(r, &e, fh, open_flags);
@@ -102,7 +133,7 @@ int fp_op_read(struct fp_req *r)
     size_t len;
 
     if (in->offset > (uint64_t)INT64_MAX)
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "an offset beyond 2^63 - 1");
     int n = fp_reply_space(r, MIN(in->size, FP_MAX_WRITE_LIMIT), iov, cap, &len);
     if (n < 0)
         return -EIO;
@@ -126,20 +157,29 @@ int fp_op_write(struct fp_req *r)
 
     if (in->size > r->payload.remaining || in->size > r->s->max_write ||
         in->offset > (uint64_t)INT64_MAX) {
-        log_ratelimited(LOG_LVL_WARN, "request %llu (WRITE): %u bytes with %zu present",
-                        (unsigned long long)r->in.unique, in->size, r->payload.remaining);
+        log_ratelimited(LOG_LVL_WARN, "request %llu (WRITE): %u bytes with %zu present, "
+                        "max_write %u, offset %llu", (unsigned long long)r->in.unique, in->size,
+                        r->payload.remaining, r->s->max_write, (unsigned long long)in->offset);
         return -EINVAL;
     }
     int n = iov_cursor_slice(&r->payload, in->size, iov, cap);
     if (n < 0)
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "WRITE data in more than 1024 pieces");
+    /* in->flags are the guest file's current flags: an O_APPEND file's own
+     * writes go to the host file's end, so that appends from elsewhere (the
+     * host, another guest) are not overwritten; its cached pages written back
+     * (FUSE_WRITE_CACHE) go where they belong. */
+    uint32_t write_flags = in->write_flags & ~PT_WRITE_APPEND;
+    if ((in->flags & O_APPEND) && !(in->write_flags & FUSE_WRITE_CACHE))
+        write_flags |= PT_WRITE_APPEND;
     struct req_io io = { .op = REQ_IO_WRITEV, .iov = iov, .iovcnt = (unsigned)n,
-                         .offset = in->offset };
-    int ret = aio_submit(r, PT_IO_WRITE, in->fh, in->write_flags, &io);
+                         .offset = in->offset,
+                         .mode = (write_flags & PT_WRITE_APPEND) ? RWF_APPEND : 0 };
+    int ret = aio_submit(r, PT_IO_WRITE, in->fh, write_flags, &io);
     if (ret <= 0)
         return ret;
     ssize_t done = pt_write(r->s->fs, &r->ctx, in->fh, in->offset, iov, (unsigned)n,
-                            in->write_flags);
+                            write_flags);
     if (done < 0)
         return (int)done;
     struct fuse_write_out out = { .size = (uint32_t)done };
@@ -176,7 +216,7 @@ int fp_op_fallocate(struct fp_req *r)
 {
     const struct fuse_fallocate_in *in = fp_args_fixed(&r->args, sizeof(*in));
     if (in->offset > (uint64_t)INT64_MAX || in->length > (uint64_t)INT64_MAX)
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "an offset or length beyond 2^63 - 1");
     struct req_io io = { .op = REQ_IO_FALLOCATE, .offset = in->offset, .len = in->length,
                          .mode = (int)in->mode };
     int ret = aio_submit(r, PT_IO_ALLOCATE, in->fh, 0, &io);
@@ -209,6 +249,17 @@ int fp_op_copy_file_range(struct fp_req *r)
 
 int fp_op_ioctl(struct fp_req *r)
 {
-    /* No ioctl is passed through to host files. */
-    return -ENOTTY;
+    const struct fuse_ioctl_in *in = fp_args_fixed(&r->args, sizeof(*in));
+    size_t rest;
+    fp_args_rest(&r->args, &rest);
+    if (in->in_size > rest)
+        return -EINVAL;
+    /*
+     * No ioctl reaches host files (a guest's FS_IOC_SETFLAGS could make
+     * them immutable, a device ioctl could reach host hardware). Both peers
+     * answer ENOSYS here (QEMU's C virtiofsd has no ioctl operation, the
+     * Rust virtiofsd's filesystem keeps the default), and the guest kernel
+     * turns ENOSYS into ENOTTY for the application.
+     */
+    return -ENOSYS;
 }

@@ -21,10 +21,22 @@ int fp_op_lookup(struct fp_req *r)
     return fp_reply_entry(r, &e);
 }
 
+/*
+ * A guest's lookup counts never go wrong on their own: forgetting an id it
+ * was never given, or more often than it was given, is a guest bug worth a
+ * line (the filesystem ignores the one and clamps the other).
+ */
 int fp_op_forget(struct fp_req *r)
 {
     const struct fuse_forget_in *in = fp_args_fixed(&r->args, sizeof(*in));
-    pt_forget(r->s->fs, r->in.nodeid, in->nlookup);
+    int ret = pt_forget(r->s->fs, r->in.nodeid, in->nlookup);
+    if (ret == -EBADF)
+        log_ratelimited(LOG_LVL_WARN, "request %llu (FORGET): unknown nodeid %llu",
+                        (unsigned long long)r->in.unique, (unsigned long long)r->in.nodeid);
+    else if (ret == -ERANGE)
+        log_ratelimited(LOG_LVL_WARN, "request %llu (FORGET): nodeid %llu forgotten more often "
+                        "than it was looked up", (unsigned long long)r->in.unique,
+                        (unsigned long long)r->in.nodeid);
     return fp_reply_none(r);
 }
 
@@ -33,16 +45,24 @@ int fp_op_batch_forget(struct fp_req *r)
     const struct fuse_batch_forget_in *in = fp_args_fixed(&r->args, sizeof(*in));
     size_t rest;
     const uint8_t *p = fp_args_rest(&r->args, &rest);
+    uint32_t unknown = 0, over = 0;
 
     if (in->count > rest / sizeof(struct fuse_forget_one)) {
-        log_ratelimited(LOG_LVL_WARN, "BATCH_FORGET: %u entries in %zu bytes", in->count, rest);
+        log_ratelimited(LOG_LVL_WARN, "request %llu (BATCH_FORGET): %u entries in %zu bytes",
+                        (unsigned long long)r->in.unique, in->count, rest);
         return -EINVAL;
     }
     for (uint32_t i = 0; i < in->count; i++) {
         struct fuse_forget_one one;
         memcpy(&one, p + i * sizeof(one), sizeof(one));
-        pt_forget(r->s->fs, one.nodeid, one.nlookup);
+        int ret = pt_forget(r->s->fs, one.nodeid, one.nlookup);
+        unknown += ret == -EBADF;
+        over += ret == -ERANGE;
     }
+    if (unknown || over)
+        log_ratelimited(LOG_LVL_WARN, "request %llu (BATCH_FORGET): %u unknown nodeids, %u "
+                        "forgotten more often than looked up", (unsigned long long)r->in.unique,
+                        unknown, over);
     return fp_reply_none(r);
 }
 
@@ -70,9 +90,10 @@ int fp_op_setattr(struct fp_req *r)
     struct pt_attr a;
 
     if (((in->valid & FATTR_ATIME) && in->atimensec >= 1000000000u) ||
-        ((in->valid & FATTR_MTIME) && in->mtimensec >= 1000000000u) ||
-        ((in->valid & FATTR_SIZE) && in->size > (uint64_t)INT64_MAX))
-        return -EINVAL;
+        ((in->valid & FATTR_MTIME) && in->mtimensec >= 1000000000u))
+        return fp_bad(r, -EINVAL, "a time with 10^9 or more nanoseconds");
+    if ((in->valid & FATTR_SIZE) && in->size > (uint64_t)INT64_MAX)
+        return fp_bad(r, -EINVAL, "a size beyond 2^63 - 1");
     int ret = pt_setattr(r->s->fs, &r->ctx, r->in.nodeid, &sa, &a);
     if (ret < 0)
         return ret;
@@ -91,13 +112,21 @@ int fp_op_readlink(struct fp_req *r)
 int fp_op_symlink(struct fp_req *r)
 {
     const char *name = fp_args_name(&r->args, false);
-    const char *target = name ? fp_args_str(&r->args, PATH_MAX - 1) : NULL;
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
-    if (!target)
+    if (!name)
         return r->args.err;
+    const char *target = fp_args_str(&r->args, PATH_MAX - 1);
+    if (!target)
+        return fp_bad(r, r->args.err, r->args.err == -ENAMETOOLONG
+                                          ? "symlink target longer than 4095 bytes"
+                                          : "symlink target without a terminating NUL");
     if (!target[0])
-        return -EINVAL;
-    int ret = pt_symlink(r->s->fs, &r->ctx, r->in.nodeid, name, target, &e);
+        return fp_bad(r, -EINVAL, "empty symlink target");
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_symlink(r->s->fs, &r->ctx, r->in.nodeid, name, target, &e);
     if (ret < 0)
         return ret;
     return fp_reply_entry(r, &e);
@@ -107,10 +136,14 @@ int fp_op_mknod(struct fp_req *r)
 {
     const struct fuse_mknod_in *in = fp_args_fixed(&r->args, sizeof(*in));
     const char *name = fp_args_name(&r->args, false);
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
     if (!name)
         return r->args.err;
-    int ret = pt_mknod(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->rdev, in->umask, &e);
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_mknod(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->rdev, in->umask, &e);
     if (ret < 0)
         return ret;
     return fp_reply_entry(r, &e);
@@ -120,10 +153,14 @@ int fp_op_mkdir(struct fp_req *r)
 {
     const struct fuse_mkdir_in *in = fp_args_fixed(&r->args, sizeof(*in));
     const char *name = fp_args_name(&r->args, false);
+    struct pt_secctx sc[FP_MAX_SECCTX];
     struct pt_entry e;
     if (!name)
         return r->args.err;
-    int ret = pt_mkdir(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->umask, &e);
+    int ret = fp_decode_create_ext(r, sc, FP_MAX_SECCTX);
+    if (ret < 0)
+        return ret;
+    ret = pt_mkdir(r->s->fs, &r->ctx, r->in.nodeid, name, in->mode, in->umask, &e);
     if (ret < 0)
         return ret;
     return fp_reply_entry(r, &e);
@@ -154,7 +191,7 @@ static int do_rename(struct fp_req *r, uint64_t newdir, uint32_t flags)
     if (!newname)
         return r->args.err;
     if (flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "unknown rename flags");
     int ret = pt_rename(r->s->fs, &r->ctx, r->in.nodeid, oldname, newdir, newname, flags);
     return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);
 }

@@ -14,10 +14,12 @@
 static const char *xattr_name(struct fp_req *r, int *err)
 {
     const char *name = fp_args_str(&r->args, XATTR_NAME_MAX);
-    if (!name)
-        *err = r->args.err == -ENAMETOOLONG ? -ERANGE : r->args.err;
+    if (!name && r->args.err == -ENAMETOOLONG)
+        *err = fp_bad(r, -ERANGE, "xattr name longer than 255 bytes");
+    else if (!name)
+        *err = fp_bad(r, r->args.err, "xattr name without a terminating NUL");
     else if (!name[0])
-        *err = -EINVAL;
+        *err = fp_bad(r, -EINVAL, "empty xattr name");
     else
         return name;
     return NULL;
@@ -67,7 +69,7 @@ int fp_op_setxattr(struct fp_req *r)
     size_t rest;
 
     if (!in)
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "SETXATTR shorter than its extended header");
     uint32_t size = in->size, flags = in->flags;
     uint32_t setxattr_flags = ext ? in->setxattr_flags : 0;
     int err;
@@ -75,10 +77,10 @@ int fp_op_setxattr(struct fp_req *r)
     if (!name)
         return err;
     if (size > XATTR_SIZE_MAX)
-        return -E2BIG;
+        return fp_bad(r, -E2BIG, "xattr value larger than 65536 bytes");
     const void *value = fp_args_rest(&r->args, &rest);
     if (rest < size)
-        return -EINVAL;
+        return fp_bad(r, -EINVAL, "xattr value shorter than its size");
     int ret = pt_setxattr(r->s->fs, &r->ctx, r->in.nodeid, name, value, size, flags,
                           setxattr_flags);
     return ret < 0 ? ret : fp_reply_ok(r, NULL, 0);

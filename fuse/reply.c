@@ -42,12 +42,17 @@ int fp_reply_err(struct fp_req *r, int err)
     return FP_DONE;
 }
 
+static void log_no_fit(const struct fp_req *r, size_t len)
+{
+    log_ratelimited(LOG_LVL_WARN, "request %llu (%s): reply of %zu bytes does not fit",
+                    (unsigned long long)r->in.unique, fp_opcode_name(r->in.opcode), len);
+}
+
 int fp_reply_ok(struct fp_req *r, const void *data, size_t len)
 {
     struct iovec part = { (void *)data, len };
     if (write_reply(r, 0, &part, len ? 1 : 0) < 0) {
-        log_ratelimited(LOG_LVL_WARN, "request %llu (%s): reply of %zu bytes does not fit",
-                        (unsigned long long)r->in.unique, fp_opcode_name(r->in.opcode), len);
+        log_no_fit(r, len);
         return fp_reply_err(r, -EIO);
     }
     return FP_DONE;
@@ -104,6 +109,7 @@ int fp_reply_entry(struct fp_req *r, const struct pt_entry *e)
 
     fp_fill_entry(&out, e);
     if (write_reply(r, 0, &part, 1) < 0) {
+        log_no_fit(r, sizeof(out));
         if (e->nodeid)
             pt_forget(r->s->fs, e->nodeid, 1);
         return fp_reply_err(r, -EIO);
@@ -133,6 +139,7 @@ int fp_reply_create(struct fp_req *r, const struct pt_entry *e, uint64_t fh, uin
 
     fp_fill_entry(&entry, e);
     if (write_reply(r, 0, parts, 2) < 0) {
+        log_no_fit(r, sizeof(entry) + sizeof(open));
         pt_release(r->s->fs, &r->ctx, e->nodeid, fh, 0, 0, 0);
         pt_forget(r->s->fs, e->nodeid, 1);
         return fp_reply_err(r, -EIO);

@@ -16,6 +16,7 @@
 
 #include "common/cleanup.h"
 #include "passthrough/internal.h"
+#include "passthrough/xattrmap.h"
 
 /* fstat of the handle when there is one, else of the inode. */
 static int stat_inode(const struct pt_inode *inode, int fd, struct stat *st)
@@ -96,6 +97,18 @@ static int kill_suidgid(const struct pt_fs *fs, const struct pt_inode *inode, in
     return chmod_inode(fs, inode, fd, pt_mode_without_suidgid(mode));
 }
 
+/* A renamed security.capability: the host kernel drops the real one on a
+ * truncate or an owner change, but cannot know the renamed one. */
+static int drop_capability(const struct pt_fs *fs, const struct pt_inode *inode, int fd)
+{
+    if (fd >= 0)
+        return pt_kill_privs_fd(fs, fd, false);
+    _cleanup_close_ int rfd = pt_inode_reopen(fs, inode, O_RDONLY | O_NONBLOCK);
+    if (rfd < 0)
+        return rfd;
+    return pt_kill_privs_fd(fs, rfd, false);
+}
+
 static int truncate_inode(const struct pt_fs *fs, const struct pt_inode *inode, int fd,
                           uint64_t size)
 {
@@ -165,6 +178,22 @@ static int setattr_inode(struct pt_fs *fs, struct pt_inode *inode, int fd,
 
     if ((valid & FATTR_CHANGES) && fs->readonly)
         return -EROFS;
+    /* Owners are guest ids: translate (or refuse) before changing anything. */
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    uint32_t id;
+    if (valid & FATTR_UID) {
+        r = pt_uid_to_host(fs, in->uid, &id);
+        if (r < 0)
+            return r;
+        uid = id;
+    }
+    if (valid & FATTR_GID) {
+        r = pt_gid_to_host(fs, in->gid, &id);
+        if (r < 0)
+            return r;
+        gid = id;
+    }
 
     if (valid & FATTR_MODE) {
         r = chmod_inode(fs, inode, fd, in->mode);
@@ -172,8 +201,6 @@ static int setattr_inode(struct pt_fs *fs, struct pt_inode *inode, int fd,
             return r;
     }
     if (valid & (FATTR_UID | FATTR_GID)) {
-        uid_t uid = (valid & FATTR_UID) ? in->uid : (uid_t)-1;
-        gid_t gid = (valid & FATTR_GID) ? in->gid : (gid_t)-1;
         /* On the O_PATH fd itself: works for symlinks too (the link is changed). */
         if (fchownat(inode->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
             return neg_errno();
@@ -185,6 +212,12 @@ static int setattr_inode(struct pt_fs *fs, struct pt_inode *inode, int fd,
     }
     if (kill && (valid & (FATTR_SIZE | FATTR_UID | FATTR_GID))) {
         r = kill_suidgid(fs, inode, fd);
+        if (r < 0)
+            return r;
+    }
+    if ((valid & (FATTR_SIZE | FATTR_UID | FATTR_GID)) && S_ISREG(inode->type) &&
+        fs->caps.killpriv_v2 && pt_xattrmap_capability_name(fs->xattrmap)) {
+        r = drop_capability(fs, inode, fd);
         if (r < 0)
             return r;
     }
@@ -255,7 +288,7 @@ static int access_inode(struct pt_fs *fs, const struct pt_ctx *ctx,
     /* The host kernel decides, with the caller's fs ids (and so without our
      * capabilities unless the caller is root): mode bits and ACLs alike. */
     struct pt_creds creds;
-    int r = pt_creds_enter(fs, ctx, &creds);
+    int r = pt_creds_enter(fs, ctx, false, &creds);
     if (r < 0)
         return r;
     char name[PT_FD_NAME_MAX];

@@ -45,7 +45,10 @@ int pt_opendir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t nodeid, uint
     int r = pt_file_add(fs, fd, dir, fh);
     if (r < 0)
         return r;
-    *open_flags = fs->cache == PT_CACHE_ALWAYS ? FOPEN_CACHE_DIR : 0;
+    /* A cached listing only outlives the open with KEEP_CACHE: without it the
+     * guest drops it at every OPENDIR. */
+    *open_flags = (fs->cache == PT_CACHE_ALWAYS || fs->cache == PT_CACHE_METADATA)
+                      ? FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE : 0;
     return 0;
 }
 
@@ -140,6 +143,10 @@ static int readdir_locked(struct pt_fs *fs, int fd, struct pt_dir *d, struct pt_
                 if (r < 0)
                     return emitted ? 0 : r;
                 looked_up = e.nodeid;
+                /* The name may have been replaced since getdents64: the
+                 * record describes what the lookup found. */
+                ent.ino = e.attr.st.st_ino;
+                ent.type = IFTODT(e.attr.st.st_mode);
             }
             ent.entry = &e;
         }

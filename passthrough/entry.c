@@ -57,7 +57,7 @@ static int entry_of_path_fd(struct pt_fs *fs, struct pt_inode *dir, int path_fd,
         return r;
     fill_entry(fs, inode, &stx, out);
     pt_inode_add_lookup(inode);
-    pt_inode_unref(fs, inode);
+    pt_inode_put(fs, inode);
     return 0;
 }
 
@@ -116,21 +116,23 @@ enum node_kind { NODE_MKNOD, NODE_MKDIR, NODE_SYMLINK };
 
 struct node_args {
     enum node_kind kind;
-    mode_t mode;
+    uint32_t mode;            /* as the guest sent it */
+    uint32_t umask;           /* the guest's, applied by pt_create_mode() */
     dev_t rdev;
     const char *target;
 };
 
 /* Runs with the caller's fs credentials. */
-static int make_node(const struct pt_inode *dir, const char *name, const struct node_args *a)
+static int make_node(const struct pt_inode *dir, const char *name, const struct node_args *a,
+                     mode_t mode)
 {
     int r;
     switch (a->kind) {
     case NODE_MKNOD:
-        r = mknodat(dir->fd, name, a->mode, a->rdev);
+        r = mknodat(dir->fd, name, mode, a->rdev);
         break;
     case NODE_MKDIR:
-        r = mkdirat(dir->fd, name, a->mode);
+        r = mkdirat(dir->fd, name, mode & 07777);
         break;
     case NODE_SYMLINK:
         r = symlinkat(a->target, dir->fd, name);
@@ -158,11 +160,17 @@ static int create_node(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t pare
         r = -ENOTDIR;
         goto out_unref;
     }
-    r = pt_creds_enter(fs, ctx, &creds);
+    r = pt_secctx_check(fs, ctx);
     if (r < 0)
         goto out_unref;
-    r = make_node(dir, name, a);
+    mode_t mode = a->kind == NODE_SYMLINK ? 0 : pt_create_mode(fs, dir, a->mode, a->umask);
+    r = pt_creds_enter(fs, ctx, true, &creds);
+    if (r < 0)
+        goto out_unref;
+    r = make_node(dir, name, a, mode);
     pt_creds_leave(&creds);
+    if (r == 0)
+        r = pt_secctx_apply(fs, ctx, dir, name, -1);
     if (r == 0)
         r = pt_lookup_in(fs, dir, name, out);
 out_unref:
@@ -170,20 +178,13 @@ out_unref:
     return r;
 }
 
-/* Applies the guest's umask when it arrives apart from the mode. */
-static mode_t masked(const struct pt_fs *fs, uint32_t mode, uint32_t umask_bits)
-{
-    if (fs->caps.dont_mask)
-        mode &= ~(umask_bits & 07777);
-    return (mode_t)mode;
-}
-
 int pt_mknod(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const char *name,
              uint32_t mode, uint32_t rdev, uint32_t umask, struct pt_entry *out)
 {
     struct node_args a = {
         .kind = NODE_MKNOD,
-        .mode = masked(fs, mode, umask),
+        .mode = mode,
+        .umask = umask,
         .rdev = (dev_t)rdev,
     };
     return create_node(fs, ctx, parent, name, &a, out);
@@ -194,7 +195,8 @@ int pt_mkdir(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t parent, const 
 {
     struct node_args a = {
         .kind = NODE_MKDIR,
-        .mode = masked(fs, mode, umask) & 07777,
+        .mode = mode,
+        .umask = umask,
     };
     return create_node(fs, ctx, parent, name, &a, out);
 }

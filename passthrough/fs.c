@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "passthrough/idmap.h"
 #include "passthrough/internal.h"
 
 #define NSEC_PER_SEC 1000000000ull
@@ -89,6 +90,8 @@ void pt_fill_attr(const struct pt_fs *fs, const struct pt_inode *inode,
                   const struct stat *st, struct pt_attr *out)
 {
     out->st = *st;
+    out->st.st_uid = pt_idmap_to_guest(fs->uid_map, st->st_uid);
+    out->st.st_gid = pt_idmap_to_guest(fs->gid_map, st->st_gid);
     out->timeout_ns = fs->timeout_ns;
     out->flags = (fs->announce_submounts && inode->submount) ? PT_ATTR_SUBMOUNT : 0;
 }
@@ -106,6 +109,12 @@ int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out)
 {
     if (!cfg || !cfg->shared_dir || !out)
         return -EINVAL;
+    /* Before any thread exists: see pt_creds_drop_groups(). */
+    if (geteuid() == 0) {
+        int r = pt_creds_drop_groups();
+        if (r < 0)
+            return r;
+    }
 
     struct pt_fs *fs = calloc(1, sizeof(*fs));
     if (!fs)
@@ -115,10 +124,16 @@ int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out)
     fs->allow_direct_io = cfg->allow_direct_io;
     fs->readonly = cfg->readonly;
     fs->announce_submounts = cfg->announce_submounts;
+    fs->preserve_noatime = cfg->preserve_noatime;
     fs->timeout_ns = timeout_ns_for(cfg);
     fs->switch_creds = geteuid() == 0;
+    fs->xattrmap = cfg->xattrmap;
+    fs->uid_map = cfg->uid_map;
+    fs->gid_map = cfg->gid_map;
     fs->proc_fd = -1;
+    fs->inode_handles = PT_HANDLES_NEVER; /* the root keeps its fd: set below */
     pthread_mutex_init(&fs->cwd_lock, NULL);
+    pthread_mutex_init(&fs->mounts_lock, NULL);
 
     int r;
     _cleanup_close_ int root_fd = open(cfg->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -156,6 +171,14 @@ int pt_fs_new(const struct pt_config *cfg, struct pt_fs **out)
         r = -EIO;
         goto out_files;
     }
+    if (cfg->inode_handles != PT_HANDLES_NEVER) {
+        fs->inode_handles = cfg->inode_handles;
+        r = pt_mounts_init(fs, fs->root->fd);
+        if (r < 0 && cfg->inode_handles == PT_HANDLES_MANDATORY)
+            goto out_files;
+        if (r < 0) /* prefer: not here, so nowhere (the Rust virtiofsd's rule) */
+            fs->inode_handles = PT_HANDLES_NEVER;
+    }
 
     /* Creating calls pass the guest's mode (already masked by the guest,
      * or masked here with FUSE_DONT_MASK); the daemon's own umask must not
@@ -174,6 +197,8 @@ out_inodes:
 out_close_proc:
     close(fs->proc_fd);
 out_free:
+    pt_mounts_done(fs);
+    pthread_mutex_destroy(&fs->mounts_lock);
     pthread_mutex_destroy(&fs->cwd_lock);
     free(fs);
     return r;
@@ -188,9 +213,16 @@ void pt_fs_free(struct pt_fs *fs)
     fs->root = NULL;
     pt_files_done(fs);
     pt_inodes_done(fs);
+    pt_mounts_done(fs);
+    pthread_mutex_destroy(&fs->mounts_lock);
     close(fs->proc_fd);
     pthread_mutex_destroy(&fs->cwd_lock);
     free(fs);
+}
+
+enum pt_inode_handles pt_fs_inode_handles(const struct pt_fs *fs)
+{
+    return fs->inode_handles;
 }
 
 void pt_init(struct pt_fs *fs, const struct pt_init_caps *caps)
@@ -204,6 +236,8 @@ void pt_destroy(struct pt_fs *fs)
      * first matches what a guest unmount does. */
     pt_files_close_all(fs);
     pt_inodes_forget_all(fs);
+    /* The root outlives the session; its locks do not. */
+    pt_locks_drop_all(fs->root);
 }
 
 void pt_get_counts(struct pt_fs *fs, struct pt_counts *out)

@@ -12,13 +12,23 @@
  * Only the last refcount drop frees the entry; it happens under the write
  * side of inode_lock together with the removal from the hash, so a reader
  * of the hash (read side) never finds an entry it cannot take a reference on.
+ *
+ * With file handles (cfg.inode_handles) an entry holds a handle instead,
+ * and an fd only while requests use it: pt_inode_get() opens one with
+ * open_by_handle_at() for the first user, the last pt_inode_unref() closes
+ * it. References that need no fd (the guest's lookups, the one
+ * pt_inode_find_or_add() returns) never open one, so an idle inode costs no
+ * fd. Inodes of a mount where handles do not work keep an fd (prefer mode).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "passthrough/internal.h"
 
 #define HASH_MIN_BUCKETS 1024u
@@ -63,9 +73,14 @@ void pt_inodes_done(struct pt_fs *fs)
     for (uint32_t i = 1; i < n; i++) {
         struct pt_inode *inode = inode_at(fs, i);
         uint64_t st = atomic_load_explicit(&inode->slot.state, memory_order_relaxed);
-        if ((uint32_t)st != 0 && inode->fd >= 0) {
-            close(inode->fd);
+        if ((uint32_t)st != 0) {
+            pt_locks_free(inode);
+            if (inode->fd >= 0)
+                close(inode->fd);
             inode->fd = -1;
+            free(inode->handle);
+            inode->handle = NULL;
+            pthread_mutex_destroy(&inode->fd_lock);
         }
     }
     pt_idtable_done(&fs->inodes);
@@ -136,14 +151,192 @@ static void hash_remove(struct pt_fs *fs, struct pt_inode *inode)
     }
 }
 
+/* ---- file handles ------------------------------------------------------ */
+
+/* Errors that say nothing about whether handles work, only that this
+ * attempt could not be made now. */
+static bool transient_error(int r)
+{
+    return r == -EMFILE || r == -ENFILE || r == -ENOMEM || r == -EINTR;
+}
+
+/* mounts_lock held. */
+static struct pt_mount *mount_find(struct pt_fs *fs, uint64_t mnt_id)
+{
+    for (size_t i = 0; i < fs->nmounts; i++)
+        if (fs->mounts[i].mnt_id == mnt_id)
+            return &fs->mounts[i];
+    return NULL;
+}
+
+/*
+ * The fd to open handles on mount mnt_id with. At the mount's first sight,
+ * `fd` (an O_PATH fd on it, normally its root: lookups enter a mount through
+ * its mount point) is opened again for reading, as open_by_handle_at()
+ * refuses O_PATH fds, and kept once `fh` (fd's handle) opens through it.
+ * Only a directory is opened that way (opening anything else may have side
+ * effects): a mount first seen through something else serves no handles.
+ * Returns the fd (owned by fs), -EOPNOTSUPP when handles do not work on
+ * that mount, or a transient -errno (nothing recorded).
+ */
+static int mount_fd_for(struct pt_fs *fs, uint64_t mnt_id, int fd, struct file_handle *fh)
+{
+    int r;
+    pthread_mutex_lock(&fs->mounts_lock);
+    struct pt_mount *m = mount_find(fs, mnt_id);
+    if (m) {
+        r = m->fd >= 0 ? m->fd : -EOPNOTSUPP;
+        goto out_unlock;
+    }
+    struct pt_mount *grown = realloc(fs->mounts, (fs->nmounts + 1) * sizeof(*grown));
+    if (!grown) {
+        r = -ENOMEM;
+        goto out_unlock;
+    }
+    fs->mounts = grown;
+    char name[PT_FD_NAME_MAX];
+    pt_fd_name(fd, name);
+    int mfd = openat(fs->proc_fd, name, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+    if (mfd < 0) {
+        r = neg_errno();
+        if (transient_error(r))
+            goto out_unlock;
+        fs->mounts[fs->nmounts++] = (struct pt_mount){ .mnt_id = mnt_id, .fd = -1 };
+        r = -EOPNOTSUPP;
+        goto out_unlock;
+    }
+    int probe = open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
+    if (probe < 0) {
+        r = neg_errno();
+        close(mfd);
+        if (transient_error(r))
+            goto out_unlock;
+        mfd = -1; /* EPERM without CAP_DAC_READ_SEARCH, EOPNOTSUPP, ESTALE, ... */
+    } else {
+        close(probe);
+    }
+    fs->mounts[fs->nmounts++] = (struct pt_mount){ .mnt_id = mnt_id, .fd = mfd };
+    r = mfd >= 0 ? mfd : -EOPNOTSUPP;
+out_unlock:
+    pthread_mutex_unlock(&fs->mounts_lock);
+    return r;
+}
+
+/*
+ * A handle for the inode `fd` is open on, and the mount fd to open it with.
+ * *out stays NULL (use the fd) when handles are off, or in prefer mode when
+ * the inode's filesystem has none; mandatory mode fails then.
+ */
+static int make_handle(struct pt_fs *fs, int fd, struct file_handle **out, int *mount_fd)
+{
+    *out = NULL;
+    *mount_fd = -1;
+    if (fs->inode_handles == PT_HANDLES_NEVER)
+        return 0;
+    struct file_handle *fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+    if (!fh)
+        return -ENOMEM;
+    fh->handle_bytes = MAX_HANDLE_SZ;
+    int mnt_id, r;
+    if (name_to_handle_at(fd, "", fh, &mnt_id, AT_EMPTY_PATH) < 0) {
+        r = neg_errno();
+        goto out_free;
+    }
+    r = mount_fd_for(fs, (uint64_t)(unsigned)mnt_id, fd, fh);
+    if (r < 0)
+        goto out_free;
+    struct file_handle *small = realloc(fh, sizeof(*fh) + fh->handle_bytes);
+    *out = small ? small : fh;
+    *mount_fd = r;
+    return 0;
+
+out_free:
+    free(fh);
+    if (transient_error(r) || fs->inode_handles == PT_HANDLES_MANDATORY)
+        return r;
+    return 0;
+}
+
+int pt_mounts_init(struct pt_fs *fs, int root_fd)
+{
+    struct file_handle *fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+    if (!fh)
+        return -ENOMEM;
+    fh->handle_bytes = MAX_HANDLE_SZ;
+    int mnt_id;
+    int r = name_to_handle_at(root_fd, "", fh, &mnt_id, AT_EMPTY_PATH) < 0
+                ? neg_errno()
+                : mount_fd_for(fs, (uint64_t)(unsigned)mnt_id, root_fd, fh);
+    free(fh);
+    return r < 0 ? r : 0;
+}
+
+void pt_mounts_done(struct pt_fs *fs)
+{
+    for (size_t i = 0; i < fs->nmounts; i++)
+        if (fs->mounts[i].fd >= 0)
+            close(fs->mounts[i].fd);
+    free(fs->mounts);
+    fs->mounts = NULL;
+    fs->nmounts = 0;
+}
+
+/* An inode with a handle gets an fd for its first user. */
+static int fd_acquire(struct pt_inode *inode)
+{
+    int r = 0;
+    pthread_mutex_lock(&inode->fd_lock);
+    if (inode->fd_users == 0) {
+        int fd = open_by_handle_at(inode->mount_fd, inode->handle, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+            r = neg_errno();
+        else
+            inode->fd = fd;
+    }
+    if (r == 0)
+        inode->fd_users++;
+    pthread_mutex_unlock(&inode->fd_lock);
+    return r;
+}
+
+/* ... and closes it after its last. */
+static void fd_release(struct pt_inode *inode)
+{
+    pthread_mutex_lock(&inode->fd_lock);
+    if (--inode->fd_users == 0) {
+        close(inode->fd);
+        inode->fd = -1;
+    }
+    pthread_mutex_unlock(&inode->fd_lock);
+}
+
+static void inode_put(struct pt_fs *fs, struct pt_inode *inode);
+
 struct pt_inode *pt_inode_get(struct pt_fs *fs, uint64_t nodeid)
 {
-    return (struct pt_inode *)pt_idtable_get(&fs->inodes, nodeid);
+    struct pt_inode *inode = (struct pt_inode *)pt_idtable_get(&fs->inodes, nodeid);
+    if (inode && inode->handle) {
+        int r = fd_acquire(inode);
+        if (r < 0) {
+            /* Gone on the host (ESTALE) or out of fds: the callers' error
+             * for an unusable nodeid. */
+            log_debug("nodeid %llu: cannot open its file handle: %s",
+                      (unsigned long long)nodeid, strerror(-r));
+            inode_put(fs, inode);
+            return NULL;
+        }
+    }
+    return inode;
 }
 
 void pt_inode_ref(struct pt_inode *inode)
 {
     pt_slot_ref(&inode->slot);
+    if (inode->handle) {
+        pthread_mutex_lock(&inode->fd_lock);
+        inode->fd_users++; /* the caller's reference keeps the fd open */
+        pthread_mutex_unlock(&inode->fd_lock);
+    }
 }
 
 uint64_t pt_inode_id(const struct pt_inode *inode)
@@ -154,9 +347,14 @@ uint64_t pt_inode_id(const struct pt_inode *inode)
 /* Tears down an inode whose refcount reached zero and that is out of the hash. */
 static void inode_free(struct pt_fs *fs, struct pt_inode *inode)
 {
+    /* A forgotten inode takes its guest lock owners' locks with it. */
+    pt_locks_free(inode);
     if (inode->fd >= 0)
         close(inode->fd);
     inode->fd = -1;
+    free(inode->handle);
+    inode->handle = NULL;
+    pthread_mutex_destroy(&inode->fd_lock);
     pt_idtable_free(&fs->inodes, &inode->slot);
 }
 
@@ -164,6 +362,19 @@ void pt_inode_unref(struct pt_fs *fs, struct pt_inode *inode)
 {
     if (!inode)
         return;
+    if (inode->handle)
+        fd_release(inode);
+    inode_put(fs, inode);
+}
+
+void pt_inode_put(struct pt_fs *fs, struct pt_inode *inode)
+{
+    if (inode)
+        inode_put(fs, inode);
+}
+
+static void inode_put(struct pt_fs *fs, struct pt_inode *inode)
+{
     if (pt_slot_unref_unless_last(&inode->slot))
         return;
     /* Possibly the last reference: decide under the write lock, where no
@@ -198,18 +409,37 @@ int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
         return 0;
     }
 
-    struct pt_slot *slot;
-    int r = pt_idtable_alloc(&fs->inodes, &slot);
+    struct file_handle *handle = NULL;
+    int mount_fd = -1;
+    int r = 0;
+    /* A file without a name (O_TMPFILE, or unlinked while open) cannot be
+     * opened by handle again: it keeps its fd. */
+    if (!(stx->stx_mask & STATX_NLINK) || stx->stx_nlink > 0)
+        r = make_handle(fs, owned_fd, &handle, &mount_fd);
     if (r < 0)
         return r;
+    struct pt_slot *slot;
+    r = pt_idtable_alloc(&fs->inodes, &slot);
+    if (r < 0) {
+        free(handle);
+        return r;
+    }
     struct pt_inode *fresh = (struct pt_inode *)slot;
-    fresh->fd = TAKE_FD(owned_fd);
+    fresh->handle = handle;
+    fresh->mount_fd = mount_fd;
+    pthread_mutex_init(&fresh->fd_lock, NULL);
+    fresh->fd_users = 0;
+    if (handle)
+        fresh->fd = -1; /* owned_fd is closed on return */
+    else
+        fresh->fd = TAKE_FD(owned_fd);
     fresh->type = stx->stx_mode & S_IFMT;
     fresh->dev = dev;
     fresh->ino = ino;
     fresh->mnt_id = mnt_id;
     fresh->submount = submount;
     atomic_store_explicit(&fresh->nlookup, 0, memory_order_relaxed);
+    atomic_store_explicit(&fresh->locks, NULL, memory_order_relaxed);
     fresh->hash_next = 0;
     pt_slot_publish(&fresh->slot);
 
@@ -237,19 +467,20 @@ void pt_inode_add_lookup(struct pt_inode *inode)
         pt_slot_ref(&inode->slot);
 }
 
-void pt_inode_forget(struct pt_fs *fs, struct pt_inode *inode, uint64_t n)
+int pt_inode_forget(struct pt_fs *fs, struct pt_inode *inode, uint64_t n)
 {
     uint64_t old = atomic_load_explicit(&inode->nlookup, memory_order_relaxed);
     uint64_t now;
     do {
         if (old == 0)
-            return;
+            return n ? -ERANGE : 0;
         now = old > n ? old - n : 0;
     } while (!atomic_compare_exchange_weak_explicit(&inode->nlookup, &old, now,
                                                     memory_order_relaxed,
                                                     memory_order_relaxed));
     if (now == 0)
-        pt_inode_unref(fs, inode);
+        inode_put(fs, inode);
+    return n > old ? -ERANGE : 0;
 }
 
 void pt_inodes_forget_all(struct pt_fs *fs)
@@ -261,16 +492,18 @@ void pt_inodes_forget_all(struct pt_fs *fs)
         if (!pt_slot_tryref(&inode->slot))
             continue;
         if (atomic_exchange_explicit(&inode->nlookup, 0, memory_order_relaxed) > 0)
-            pt_inode_unref(fs, inode);
-        pt_inode_unref(fs, inode);
+            inode_put(fs, inode);
+        inode_put(fs, inode);
     }
 }
 
-void pt_forget(struct pt_fs *fs, uint64_t nodeid, uint64_t nlookup)
+int pt_forget(struct pt_fs *fs, uint64_t nodeid, uint64_t nlookup)
 {
-    struct pt_inode *inode = pt_inode_get(fs, nodeid);
+    /* No fd needed: not pt_inode_get(). */
+    struct pt_inode *inode = (struct pt_inode *)pt_idtable_get(&fs->inodes, nodeid);
     if (!inode)
-        return;
-    pt_inode_forget(fs, inode, nlookup);
-    pt_inode_unref(fs, inode);
+        return -EBADF;
+    int r = pt_inode_forget(fs, inode, nlookup);
+    inode_put(fs, inode);
+    return r;
 }

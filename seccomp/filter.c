@@ -19,6 +19,7 @@
 
 static const char *const allowed[] = {
     /* FUSE opcodes on the host filesystem */
+    /* openat: also TMPFILE (O_TMPFILE) and the lock owners' own descriptions */
     "openat", "open", "close", "newfstatat", "fstat", "statx", "fstatfs", "statfs",
     "read", "readv", "pread64", "preadv", "preadv2",          /* READ */
     "write", "writev", "pwrite64", "pwritev", "pwritev2",     /* WRITE, eventfds, logging */
@@ -31,6 +32,7 @@ static const char *const allowed[] = {
     "fgetxattr", "fsetxattr", "flistxattr", "fremovexattr",   /* xattrs on open files */
     "getxattr", "setxattr", "listxattr", "removexattr",       /* xattrs through /proc/self/fd */
     "fchdir", "chdir",                                        /* that path form's cwd */
+    /* fcntl: GETLK/SETLK/SETLKW as F_OFD_* locks; flock: SETLK/SETLKW with FUSE_LK_FLOCK */
     "fcntl", "flock", "dup", "dup3",
     "name_to_handle_at", "open_by_handle_at",
     "setfsuid", "setfsgid", "setresuid", "setresgid", "setgroups", /* creating as the guest user */
@@ -48,11 +50,13 @@ static const char *const allowed[] = {
     "clone", "clone3", "futex", "set_robust_list", "rseq", "gettid", "getpid", "getppid",
     "exit", "exit_group", "sched_yield", "sched_getaffinity", "membarrier",
     "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait", "sigaltstack",
-    "tgkill", "tkill", "restart_syscall",
+    "tgkill", "tkill", "restart_syscall", /* tgkill: SIGURG ends a waiting SETLKW */
     "clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "getrandom",
     "prctl", "prlimit64", "getrlimit", "uname", "sysinfo",
     /* syslog (reconnects after syslogd restarts) */
     "socket", "connect",
+    /* removing the socket at exit when there is no sandbox to do it */
+    "unlink",
 };
 
 static void sigsys_handler(int sig, siginfo_t *si, void *ctx)

@@ -9,6 +9,7 @@
 #define SECCOMP_SANDBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum sbx_mode { SBX_NAMESPACE, SBX_CHROOT, SBX_NONE };
 
@@ -27,11 +28,22 @@ struct sbx_result {
 int sbx_enter(enum sbx_mode mode, const char *shared_dir, struct sbx_result *res);
 
 /*
- * Keeps only the capabilities the filesystem needs (chown, dac_override,
- * fowner, fsetid, setgid, setuid, mknod, setfcap), modified by `modcaps`
- * ("+cap:-cap:..." or NULL). No-op when not running as root.
+ * Drops the supplementary groups and keeps only the capabilities the
+ * filesystem needs (chown, dac_override, fowner, fsetid, setgid, setuid,
+ * mknod, setfcap), modified by `modcaps` ("+cap:-cap:..." or NULL). No-op
+ * when not running as root. Call it before any thread exists.
  */
 int sbx_caps_drop(const char *modcaps);
+
+/*
+ * sbx_caps_drop() keeping the `nextra` capabilities in `extra` (CAP_*
+ * numbers) beside the default set, before `modcaps` applies.
+ */
+int sbx_caps_drop_keep(const char *modcaps, const int *extra, size_t nextra);
+
+/* Whether `modcaps` ("+cap:-cap:...", NULL) drops capability `cap` (its last
+ * mention removes it). */
+bool sbx_modcaps_drops(const char *modcaps, int cap);
 
 enum sbx_seccomp { SBX_SECCOMP_KILL, SBX_SECCOMP_LOG, SBX_SECCOMP_TRAP, SBX_SECCOMP_NONE };
 

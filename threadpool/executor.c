@@ -263,6 +263,11 @@ void exec_queue_poll(struct exec_queue *q)
         uring_reap(q->uring);
 }
 
+bool exec_queue_ready(struct exec_queue *q)
+{
+    return q->uring && uring_ready(q->uring);
+}
+
 void exec_queue_drain(struct exec_queue *q)
 {
     if (q->uring)

@@ -56,6 +56,8 @@ void exec_queue_submit(struct exec_queue *q, struct req **reqs, unsigned n);
 /* An fd the queue thread must also wait on (-1 if none), and what to do when it fires. */
 int exec_queue_poll_fd(struct exec_queue *q);
 void exec_queue_poll(struct exec_queue *q);
+/* Would exec_queue_poll() find work? (no syscall, for polling) */
+bool exec_queue_ready(struct exec_queue *q);
 /* Queue thread, before it exits: finishes what this thread itself owes. */
 void exec_queue_drain(struct exec_queue *q);
 

@@ -23,7 +23,7 @@
 
 #define RING_SIZE    65536u    /* more than every queue's requests together */
 #define WORKER_STACK (1u << 20)
-#define SPIN_TRIES   200       /* empty polls before a worker sleeps (a few us) */
+#define SPIN_NS      50000     /* how long the one spinning worker watches the ring */
 
 struct cell {
     size_t seq;               /* atomic */
@@ -40,6 +40,7 @@ struct pool {
     size_t tail __attribute__((aligned(64)));  /* atomic: next position to take */
     uint32_t wake_seq __attribute__((aligned(64))); /* atomic: futex word */
     unsigned sleepers;        /* atomic: workers inside (or entering) futex_wait */
+    unsigned spinner;         /* atomic: 1 while an idle worker spins on the ring */
     bool stop;                /* atomic */
 
     struct cell *ring;
@@ -105,6 +106,19 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* Wakes up to n sleeping workers; a spinning one will see the work by itself. */
+static void wake_workers(struct pool *p, unsigned n)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (n == 1 && __atomic_load_n(&p->spinner, __ATOMIC_RELAXED))
+        return;
+    unsigned sleeping = __atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST);
+    if (sleeping) {
+        __atomic_add_fetch(&p->wake_seq, 1, __ATOMIC_RELEASE);
+        futex(&p->wake_seq, FUTEX_WAKE_PRIVATE, MIN(n, sleeping));
+    }
+}
+
 static void run_one(struct pool *p, struct req *r)
 {
     void *owner = r->exec_queue;
@@ -114,17 +128,39 @@ static void run_one(struct pool *p, struct req *r)
         p->done(owner, clock_now_ns() - t0);
 }
 
+/*
+ * At most one idle worker spins (for SPIN_NS) so that a hand-off at low
+ * queue depth finds someone awake; the other idle workers sleep, so an idle
+ * pool costs one core for 50 us at most, then nothing.
+ */
+static struct req *spin_for_work(struct pool *p)
+{
+    unsigned expected = 0;
+    if (!__atomic_compare_exchange_n(&p->spinner, &expected, 1, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
+        return NULL;
+    struct req *r = NULL;
+    uint64_t start = clock_now_ns();
+    unsigned i = 0;
+    while (!(r = ring_pop(p)) && !__atomic_load_n(&p->stop, __ATOMIC_RELAXED)) {
+        cpu_relax();
+        if ((++i & 63) == 0 && clock_now_ns() - start > SPIN_NS)
+            break;
+    }
+    __atomic_store_n(&p->spinner, 0, __ATOMIC_RELEASE);
+    return r;
+}
+
 static void *worker(void *arg)
 {
     struct pool *p = arg;
 
     for (;;) {
         struct req *r = ring_pop(p);
-        for (unsigned i = 0; !r && i < SPIN_TRIES; i++) {
-            cpu_relax();
-            r = ring_pop(p);
-        }
+        if (!r)
+            r = spin_for_work(p);
         if (r) {
+            /* The producer woke as many sleepers as it queued requests. */
             run_one(p, r);
             continue;
         }
@@ -144,16 +180,6 @@ static void *worker(void *arg)
             run_one(p, r);
     }
     return NULL;
-}
-
-static void wake_workers(struct pool *p, unsigned n)
-{
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    unsigned sleeping = __atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST);
-    if (sleeping) {
-        __atomic_add_fetch(&p->wake_seq, 1, __ATOMIC_RELEASE);
-        futex(&p->wake_seq, FUTEX_WAKE_PRIVATE, MIN(n, sleeping));
-    }
 }
 
 int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, pool_done_fn *done,

@@ -100,10 +100,10 @@ static int uring_submit(void *engine, struct req *req, const struct req_io *io, 
     }
     switch (io->op) {
     case REQ_IO_READV:
-        io_uring_prep_readv(sqe, io->fd, io->iov, io->iovcnt, io->offset);
+        io_uring_prep_readv2(sqe, io->fd, io->iov, io->iovcnt, io->offset, io->mode);
         break;
     case REQ_IO_WRITEV:
-        io_uring_prep_writev(sqe, io->fd, io->iov, io->iovcnt, io->offset);
+        io_uring_prep_writev2(sqe, io->fd, io->iov, io->iovcnt, io->offset, io->mode);
         break;
     case REQ_IO_FSYNC:
         io_uring_prep_fsync(sqe, io->fd, 0);
@@ -143,6 +143,11 @@ void uring_reap(struct uring *u)
         if (req)
             req->io_cb(req, res);
     }
+}
+
+bool uring_ready(struct uring *u)
+{
+    return io_uring_cq_ready(&u->ring) > 0;
 }
 
 void uring_flush(struct uring *u)

@@ -9,6 +9,8 @@
 #ifndef THREADPOOL_URING_H
 #define THREADPOOL_URING_H
 
+#include <stdbool.h>
+
 #include "common/request.h"
 
 struct uring;
@@ -26,6 +28,8 @@ void uring_flush(struct uring *u);
 int uring_event_fd(struct uring *u);
 /* Reaps every completion there is (after the event fd fired). */
 void uring_reap(struct uring *u);
+/* Are completions waiting? (no syscall) */
+bool uring_ready(struct uring *u);
 /* Waits until nothing is in flight. */
 void uring_drain(struct uring *u);
 /* Operations submitted and not yet completed. */

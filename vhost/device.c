@@ -145,7 +145,7 @@ int vhu_dev_new(const struct vhu_dev_config *cfg, struct vhu_dev **out)
         return -ENOMEM;
     }
     for (unsigned i = 0; i < dev->nqueues; i++) {
-        int r = vhu_queue_init(&dev->queues[i], i, &dev->cfg.handler);
+        int r = vhu_queue_init(&dev->queues[i], i, &dev->cfg.handler, cfg->poll_max_us);
         if (r < 0) {
             dev->nqueues = i;
             vhu_dev_free(dev);
@@ -226,7 +226,12 @@ static int read_full(int fd, void *buf, size_t len)
     return 0;
 }
 
-/* Reads one message. Returns 0, -ECONNRESET on orderly close, -EPROTO on garbage. */
+/*
+ * Reads one message. Returns 0, -EPROTO on garbage, -ECONNRESET when the
+ * frontend hung up: between messages, or in the middle of one (a frontend
+ * that dies while writing has still gone away; there is nothing left to
+ * serve and nobody to blame the incomplete message on).
+ */
 static int msg_read(int fd, struct vhu_msg *m)
 {
     char control[CMSG_SPACE(VHU_MAX_FDS * sizeof(int))];
@@ -265,8 +270,10 @@ static int msg_read(int fd, struct vhu_msg *m)
     }
     if ((size_t)n < sizeof(m->hdr)) {
         int r = read_full(fd, (char *)&m->hdr + n, sizeof(m->hdr) - (size_t)n);
+        if (r == -ECONNRESET)
+            log_warn("vhost-user: frontend disconnected in the middle of a message header");
         if (r < 0)
-            return r == -ECONNRESET ? -EPROTO : r;
+            return r;
     }
     if ((m->hdr.flags & VHU_FLAG_VERSION_MASK) != VHU_VERSION) {
         log_error("vhost-user: bad protocol version in flags 0x%x", m->hdr.flags);
@@ -279,8 +286,11 @@ static int msg_read(int fd, struct vhu_msg *m)
     }
     if (m->hdr.size) {
         int r = read_full(fd, m->p.raw, m->hdr.size);
+        if (r == -ECONNRESET)
+            log_warn("vhost-user: frontend disconnected in the middle of a %s message "
+                     "(%u-byte payload)", vhu_request_name(m->hdr.request), m->hdr.size);
         if (r < 0)
-            return r == -ECONNRESET ? -EPROTO : r;
+            return r;
     }
     return 0;
 }
@@ -422,6 +432,17 @@ static int h_get_queue_num(struct vhu_dev *dev, struct vhu_msg *m)
     return reply_u64(dev, m, dev->nqueues) < 0 ? -EIO : H_REPLIED;
 }
 
+/* Says which regions a refused table had: the reason is in their numbers. */
+static void log_regions(const struct vhu_mem_region *regs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        log_error("vhost-user:   region %u: guest 0x%llx size 0x%llx user 0x%llx "
+                  "file offset 0x%llx", i, (unsigned long long)regs[i].guest_phys_addr,
+                  (unsigned long long)regs[i].memory_size,
+                  (unsigned long long)regs[i].userspace_addr,
+                  (unsigned long long)regs[i].mmap_offset);
+}
+
 static int h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *m)
 {
     uint32_t n = m->p.table.nregions;
@@ -433,11 +454,12 @@ static int h_set_mem_table(struct vhu_dev *dev, struct vhu_msg *m)
     }
     struct vhu_memmap *map;
     int fds[VHU_MEM_TABLE_MAX];
-    for (unsigned i = 0; i < n; i++)
-        fds[i] = msg_take_fd(m, i);
+    for (unsigned i = 0; i < VHU_MEM_TABLE_MAX; i++)
+        fds[i] = i < n ? msg_take_fd(m, i) : -1;
     int r = vhu_memmap_from_table(m->p.table.regions, fds, n, &map);
     if (r < 0) {
         log_error("vhost-user: cannot map guest memory: %s", strerror(-r));
+        log_regions(m->p.table.regions, n);
         return r;
     }
     mem_swap(dev, map);
@@ -605,15 +627,18 @@ static int h_get_config(struct vhu_dev *dev, struct vhu_msg *m)
         log_error("vhost-user: GET_CONFIG of %u bytes with payload %u", c->size, m->hdr.size);
         return H_PROTOCOL;
     }
-    if (!dev->tag)
-        return -ENOTSUP;
+    struct vhu_config reply = { .offset = c->offset, .size = c->size, .flags = c->flags };
+    if (!dev->tag || c->offset > sizeof(space) || c->size > sizeof(space) - c->offset) {
+        log_warn("vhost-user: GET_CONFIG of %u bytes at offset %u is outside the %zu-byte "
+                 "config space", c->size, c->offset, sizeof(space));
+        /* GET_CONFIG has no ack: the frontend waits for this reply either
+         * way, and a config of size 0 is how a backend says it failed. */
+        reply.size = 0;
+        return msg_reply(dev, m, &reply, 12) < 0 ? -EIO : H_REPLIED;
+    }
     memset(&space, 0, sizeof(space));
     memcpy(space.tag, dev->tag, strnlen(dev->tag, sizeof(space.tag)));
     space.num_request_queues = dev->cfg.num_request_queues;
-    if (c->offset > sizeof(space) || c->size > sizeof(space) - c->offset)
-        return -EINVAL;
-
-    struct vhu_config reply = { .offset = c->offset, .size = c->size, .flags = c->flags };
     memcpy(reply.region, (uint8_t *)&space + c->offset, c->size);
     return msg_reply(dev, m, &reply, 12 + c->size) < 0 ? -EIO : H_REPLIED;
 }
@@ -788,10 +813,14 @@ void vhu_dev_log_stats(struct vhu_dev *dev)
         struct vq *vq = &dev->queues[i].vq;
         if (!vq_stat_get(&vq->stats.popped) && !dev->queues[i].running)
             continue;
-        log_info("queue %u: popped %llu completed %llu kicks %llu notifies %llu suppressed %llu%s",
+        log_info("queue %u: popped %llu completed %llu kicks %llu sleeps %llu poll hits %llu "
+                 "(window %llu us) notifies %llu suppressed %llu%s",
                  i, (unsigned long long)vq_stat_get(&vq->stats.popped),
                  (unsigned long long)vq_stat_get(&vq->stats.completed),
                  (unsigned long long)vq_stat_get(&vq->stats.kicks),
+                 (unsigned long long)vq_stat_get(&vq->stats.sleeps),
+                 (unsigned long long)vq_stat_get(&vq->stats.poll_hits),
+                 (unsigned long long)dev->queues[i].poll_ns / 1000,
                  (unsigned long long)vq_stat_get(&vq->stats.notifies),
                  (unsigned long long)vq_stat_get(&vq->stats.suppressed),
                  __atomic_load_n(&vq->broken, __ATOMIC_RELAXED) ? " (broken)" : "");

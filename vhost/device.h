@@ -25,8 +25,19 @@ struct vhu_queue_handler {
     void (*poll)(void *qctx);
     /* Optional: on the queue thread as it exits; completes what only it can complete. */
     void (*drain)(void *qctx);
+    /* Optional: true when poll() has work, checked without a syscall while polling. */
+    bool (*ready)(void *qctx);
     /* After the queue thread has exited and every request completed. */
     void (*stop)(void *qctx);
+    /*
+     * Optional: while a queue stops (GET_VRING_BASE, reset, disconnect),
+     * after its thread has exited and before waiting for its requests:
+     * called on the message thread for each request still in flight, so a
+     * request waiting on something outside the daemon (a lock another
+     * owner holds) can end now instead of holding up the stop. Called again
+     * every few milliseconds for whatever is still in flight.
+     */
+    void (*cancel)(void *opaque, struct req *req);
     void *opaque;
 };
 
@@ -34,6 +45,7 @@ struct vhu_dev_config {
     unsigned max_queues;      /* answer to GET_QUEUE_NUM: hiprio + request queues */
     const char *tag;          /* enables the CONFIG protocol feature; NULL: off */
     unsigned num_request_queues; /* reported in the config space */
+    unsigned poll_max_us;     /* longest a queue thread polls its ring before sleeping; 0: never */
     struct vhu_queue_handler handler;
 };
 

@@ -81,6 +81,15 @@ static int region_map(const struct vhu_mem_region *r, int fd_in, struct vhu_regi
         return -EINVAL;
     if (fstat(fd, &st) < 0)
         return neg_errno();
+    /* mmap() takes a range past the end of a file, but touching it raises
+     * SIGBUS: the whole region must be backed (mmap_offset + memory_size
+     * cannot overflow, region_valid() checked) */
+    if (S_ISREG(st.st_mode) && r->mmap_offset + r->memory_size > (uint64_t)st.st_size) {
+        log_debug("memory region of %llu bytes at file offset %llu is past the file's %lld bytes",
+                  (unsigned long long)r->memory_size, (unsigned long long)r->mmap_offset,
+                  (long long)st.st_size);
+        return -EINVAL;
+    }
     /* hugetlbfs reports its page size here and needs offsets aligned to it */
     if (st.st_blksize > 0 && (uint64_t)st.st_blksize > align &&
         ((uint64_t)st.st_blksize & ((uint64_t)st.st_blksize - 1)) == 0)

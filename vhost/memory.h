@@ -39,7 +39,8 @@ struct vhu_memmap *vhu_memmap_new_empty(void);
 /*
  * Builds a map from `n` regions and their fds (which are consumed: closed on
  * success and failure). Returns 0 and *out, or -EINVAL for bad regions
- * (zero size, overflow, overlap), -ENOMEM/-errno for mmap failures.
+ * (zero size, overflow, overlap, past the end of a regular file),
+ * -ENOMEM/-errno for mmap failures.
  */
 int vhu_memmap_from_table(const struct vhu_mem_region *regs, const int *fds, unsigned n,
                           struct vhu_memmap **out);

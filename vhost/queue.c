@@ -9,17 +9,20 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 static void queue_mem_sync(void *arg);
 
-int vhu_queue_init(struct vhu_queue *q, unsigned index, const struct vhu_queue_handler *h)
+int vhu_queue_init(struct vhu_queue *q, unsigned index, const struct vhu_queue_handler *h,
+                   unsigned poll_max_us)
 {
     memset(q, 0, sizeof(*q));
     vq_init(&q->vq, index);
     q->vq.mem_sync = queue_mem_sync;
     q->vq.mem_sync_arg = q;
     q->handler = h;
+    q->poll_max_ns = (uint64_t)poll_max_us * 1000;
     q->kick_fd = -1;
     q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (q->wake_fd < 0)
@@ -128,6 +131,52 @@ static void run_batch(struct vhu_queue *q, struct req **batch, unsigned n)
     vq_batch_end(&q->vq);
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/*
+ * Before sleeping, watch the ring (and the handler's completions) for up to
+ * poll_ns: a request that arrives meanwhile costs no kick, no wakeup and no
+ * poll()/read() pair. Kicks stay suppressed while polling. Returns true when
+ * there is work.
+ */
+static bool queue_poll_ring(struct vhu_queue *q)
+{
+    if (!q->poll_ns)
+        return false;
+    uint64_t start = clock_now_ns();
+    do {
+        if (vq_has_avail(&q->vq) || (q->handler->ready && q->handler->ready(q->qctx)) ||
+            __atomic_load_n(&q->stop, __ATOMIC_RELAXED)) {
+            vq_stat_add(&q->vq.stats.poll_hits, 1);
+            return true;
+        }
+        cpu_relax();
+    } while (clock_now_ns() - start < q->poll_ns);
+    return false;
+}
+
+/*
+ * Adapts the polling window to how long the queue actually waited: a wait
+ * that polling a little longer would have caught grows it, a long idle
+ * shrinks it, so an idle guest costs no CPU.
+ */
+static void queue_adapt_poll(struct vhu_queue *q, uint64_t waited_ns)
+{
+    if (!q->poll_max_ns)
+        return;
+    if (waited_ns > q->poll_max_ns)
+        q->poll_ns /= 2;
+    else if (waited_ns > q->poll_ns)
+        q->poll_ns = MIN(q->poll_max_ns, q->poll_ns ? q->poll_ns * 2 : 4000u);
+    if (q->poll_ns < 1000)
+        q->poll_ns = 0;
+}
+
 static void *queue_thread(void *arg)
 {
     struct vhu_queue *q = arg;
@@ -148,6 +197,14 @@ static void *queue_thread(void *arg)
             int n;
             while ((n = vq_pop_batch(vq, batch, batch_max)) > 0)
                 run_batch(q, batch, (unsigned)n);
+            if (queue_poll_ring(q)) {
+                if (q->handler->ready && q->handler->ready(q->qctx)) {
+                    vq_batch_begin(vq);
+                    q->handler->poll(q->qctx);
+                    vq_batch_end(vq);
+                }
+                continue;
+            }
             if (vq_wait_prepare(vq))
                 continue;
         }
@@ -157,7 +214,10 @@ static void *queue_thread(void *arg)
             { .fd = q->wake_fd, .events = POLLIN },
             { .fd = extra_fd, .events = POLLIN },
         };
+        uint64_t t0 = clock_now_ns();
         int r = poll(pfd, extra_fd >= 0 ? 3 : 2, -1);
+        vq_stat_add(&vq->stats.sleeps, 1);
+        queue_adapt_poll(q, clock_now_ns() - t0 + q->poll_ns);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -246,11 +306,34 @@ int vhu_queue_set_kick(struct vhu_queue *q, int fd, struct vhu_dev *dev)
     return queue_start(q);
 }
 
+/* How often a stopping queue asks its handler again to end what waits. */
+#define CANCEL_RETRY_MS 20
+
+/*
+ * The queue thread is gone: nothing new is popped, so asking the handler to
+ * end every request in flight, until none is, cannot miss one. A request
+ * still on its way to where it would wait (queued for a pool worker) is
+ * caught by a later round.
+ */
+static void queue_cancel_inflight(struct vhu_queue *q)
+{
+    if (!q->handler->cancel)
+        return;
+    for (unsigned wait_ms = 0; !vq_wait_idle_for(&q->vq, wait_ms); wait_ms = CANCEL_RETRY_MS) {
+        for (unsigned i = 0; i < q->vq.num; i++) {
+            struct vq_req *r = &q->vq.reqs[i];
+            if (__atomic_load_n(&r->inflight, __ATOMIC_ACQUIRE))
+                q->handler->cancel(q->handler->opaque, &r->req);
+        }
+    }
+}
+
 uint16_t vhu_queue_stop(struct vhu_queue *q)
 {
     thread_stop(q);
     if (!q->ring_started)
         return q->vq.base;
+    queue_cancel_inflight(q);
     vq_wait_idle(&q->vq);
     if (q->handler->stop)
         q->handler->stop(q->qctx);

@@ -29,9 +29,12 @@ struct vhu_queue {
     pthread_t thread;
     void *qctx;               /* handler's per-queue context */
     unsigned mem_gen;         /* queue thread: generation of vq.mem */
+    uint64_t poll_max_ns;     /* set at init */
+    uint64_t poll_ns;         /* queue thread: the current adaptive polling window */
 };
 
-int vhu_queue_init(struct vhu_queue *q, unsigned index, const struct vhu_queue_handler *h);
+int vhu_queue_init(struct vhu_queue *q, unsigned index, const struct vhu_queue_handler *h,
+                   unsigned poll_max_us);
 void vhu_queue_done(struct vhu_queue *q);
 
 void vhu_queue_set_features(struct vhu_queue *q, bool event_idx, bool indirect,

@@ -2,6 +2,7 @@
 #include "vhost/vring.h"
 
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,7 +34,12 @@ void vq_init(struct vq *vq, unsigned index)
     vq->call_fd = -1;
     vq->err_fd = -1;
     pthread_mutex_init(&vq->used_lock, NULL);
-    pthread_cond_init(&vq->idle_cond, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    /* vq_wait_idle_for() measures its timeout on this clock. */
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vq->idle_cond, &ca);
+    pthread_condattr_destroy(&ca);
 }
 
 static void reqs_free(struct vq *vq)
@@ -115,6 +121,7 @@ int vq_start(struct vq *vq, struct vhu_memmap *mem)
     vq->used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
     vq->signalled_used_valid = false;
     vq->notify_pending = false;
+    vq->notify_owed = false;
     __atomic_store_n(&vq->broken, false, __ATOMIC_RELAXED);
     vq->inflight = 0;
     return 0;
@@ -248,6 +255,12 @@ static int walk_chain(struct vq *vq, struct vq_req *q, unsigned head, const char
             *why = "readable descriptor after a writable one";
             return -EIO;
         }
+        /* a buffer is one range of guest-physical addresses: not the top of
+         * the space and then its bottom, even when both are mapped */
+        if (d.len && d.addr + (d.len - 1) < d.addr) {
+            *why = "descriptor address + length wraps around";
+            return -EIO;
+        }
         int r = add_segs(q, q->mem, &nsegs, d.addr, d.len);
         if (r == -EFAULT) {
             *why = "descriptor address outside guest memory";
@@ -358,15 +371,24 @@ static bool need_notify(struct vq *vq)
     return vring_need_event(used_event_read(vq), new_idx, old);
 }
 
+static void signal_locked(struct vq *vq)
+{
+    uint64_t one = 1;
+    if (write(vq->call_fd, &one, sizeof(one)) < 0)
+        log_debug("queue %u: call eventfd write failed: %d", vq->index, errno);
+    vq_stat_add(&vq->stats.notifies, 1);
+}
+
 static void notify_locked(struct vq *vq)
 {
-    if (need_notify(vq) && vq->call_fd >= 0) {
-        uint64_t one = 1;
-        if (write(vq->call_fd, &one, sizeof(one)) < 0)
-            log_debug("queue %u: call eventfd write failed: %d", vq->index, errno);
-        vq_stat_add(&vq->stats.notifies, 1);
-    } else {
+    if (!need_notify(vq)) {
         vq_stat_add(&vq->stats.suppressed, 1);
+    } else if (vq->call_fd < 0) {
+        /* need_notify() has counted it as sent (EVENT_IDX will not ask
+         * again for these entries): the next call eventfd gets it */
+        vq->notify_owed = true;
+    } else {
+        signal_locked(vq);
     }
 }
 
@@ -444,11 +466,34 @@ void vq_wait_idle(struct vq *vq)
     pthread_mutex_unlock(&vq->used_lock);
 }
 
+bool vq_wait_idle_for(struct vq *vq, unsigned ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&vq->used_lock);
+    while (vq->inflight > 0 &&
+           pthread_cond_timedwait(&vq->idle_cond, &vq->used_lock, &ts) != ETIMEDOUT)
+        ;
+    bool idle = vq->inflight == 0;
+    pthread_mutex_unlock(&vq->used_lock);
+    return idle;
+}
+
 void vq_set_call_fd(struct vq *vq, int fd)
 {
     pthread_mutex_lock(&vq->used_lock);
     int old = vq->call_fd;
     vq->call_fd = fd;
+    if (fd >= 0 && vq->notify_owed) {
+        vq->notify_owed = false;
+        signal_locked(vq);
+    }
     pthread_mutex_unlock(&vq->used_lock);
     if (old >= 0)
         close(old);

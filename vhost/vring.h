@@ -45,6 +45,8 @@ struct vq_stats {
     uint64_t notifies;        /* call eventfd writes (under used_lock) */
     uint64_t suppressed;      /* notifications EVENT_IDX saved (under used_lock) */
     uint64_t kicks;           /* wakeups by the kick eventfd (queue thread) */
+    uint64_t poll_hits;       /* work found by polling before sleeping (queue thread) */
+    uint64_t sleeps;          /* times the queue thread slept in poll() (queue thread) */
 };
 
 static inline void vq_stat_add(uint64_t *counter, uint64_t n)
@@ -87,6 +89,7 @@ struct vq {
     int err_fd;                /* message thread */
     unsigned inflight;         /* used_lock (written), atomic reads */
     bool notify_pending;       /* used_lock: the queue thread's batch owes a notification */
+    bool notify_owed;          /* used_lock: one was due while there was no call eventfd */
 
     struct vq_req *reqs;       /* [num], allocated at start */
     struct vq_stats stats;
@@ -130,6 +133,12 @@ int vq_pop_batch(struct vq *vq, struct req **out, unsigned max);
  * requests arrived meanwhile (then do not sleep).
  */
 bool vq_wait_prepare(struct vq *vq);
+/* Is a new chain available? (queue thread; no side effects, kicks stay off) */
+static inline bool vq_has_avail(struct vq *vq)
+{
+    return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
+}
+
 /* Suppresses kicks while the queue thread is busy (without EVENT_IDX). */
 void vq_kicks_off(struct vq *vq);
 
@@ -143,8 +152,13 @@ void vq_batch_end(struct vq *vq);
 
 /* Blocks until no request is in flight. */
 void vq_wait_idle(struct vq *vq);
+/* The same for at most `ms` milliseconds; returns whether it is idle. */
+bool vq_wait_idle_for(struct vq *vq, unsigned ms);
 
-/* Replaces the call eventfd (takes ownership of fd, -1 for none). */
+/*
+ * Replaces the call eventfd (takes ownership of fd, -1 for none). A
+ * notification that was due while the queue had none is sent to the new one.
+ */
 void vq_set_call_fd(struct vq *vq, int fd);
 
 #endif

@@ -2,7 +2,7 @@
 # Prepares what the test guest boots: a kernel and an initramfs.
 #
 # usage: prepare-guest.sh [--build-dir DIR] [--initramfs FILE] [--add FILE]...
-#                         [--refresh-kernel]
+#                         [--add-binary PATH]... [--refresh-kernel]
 #
 # Kernel: Debian's linux-image-amd64, fetched with `apt-get download` and
 # unpacked into $VFS_GUEST_KERNEL_CACHE (vmlinuz, the virtio-fs modules, a
@@ -17,6 +17,8 @@
 #   NAME.sh      a busybox sh script                       -> /checks/NAME
 #   NAME.host.sh the host side of NAME: not in the guest (run-guest.sh runs it)
 # --add FILE adds one more program by the same rules (used by contrib/demo.sh).
+# --add-binary PATH copies a host program (e.g. /usr/bin/fio) into the same
+# path in the guest with the shared libraries ldd lists for it.
 # VFS_GUEST_CC is the compiler (default gcc), VFS_GUEST_BUSYBOX a static
 # busybox (default: the one on PATH).
 # The kernel command line word vfs.check=NAME picks the program to run.
@@ -32,6 +34,7 @@ set -o pipefail
 initramfs=
 refresh=0
 extras=()
+binaries=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build-dir) VFS_BUILD_DIR=$2; shift 2 ;;
@@ -40,6 +43,8 @@ while [ $# -gt 0 ]; do
 	--initramfs=*) initramfs=${1#*=}; shift ;;
 	--add) extras+=("$2"); shift 2 ;;
 	--add=*) extras+=("${1#*=}"); shift ;;
+	--add-binary) binaries+=("$2"); shift 2 ;;
+	--add-binary=*) binaries+=("${1#*=}"); shift ;;
 	--refresh-kernel) refresh=1; shift ;;
 	-h | --help) sed -n '2,/^set -eu/{/^set/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) vfsg_die "unknown option: $1 (see --help)" ;;
@@ -215,6 +220,15 @@ if [ -n "$vfsg_modules_dir" ]; then
 fi
 for name in "${programs[@]}"; do
 	cp "$VFS_GUEST_OUT/programs/$name" "$stage/checks/$name"
+done
+# Host programs with their libraries (and the dynamic loader) at the same paths.
+for bin in ${binaries[@]+"${binaries[@]}"}; do
+	[ -x "$bin" ] || vfsg_die "--add-binary $bin: not an executable"
+	for f in "$bin" $(ldd "$bin" | awk '/=>/ { print $3 } /^[[:space:]]*\// { print $1 }'); do
+		[ -e "$f" ] || continue
+		mkdir -p "$stage$(dirname "$f")"
+		cp -L "$f" "$stage$f"
+	done
 done
 (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
 	cpio --null --create --format=newc --owner=0:0 --quiet) | gzip -1 >"$stage.cpio.gz"

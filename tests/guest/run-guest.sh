@@ -3,13 +3,20 @@
 # runs one check program in it, verifies the share on the host afterwards,
 # and prints the lot as TAP.
 #
-# usage: run-guest.sh [--check NAME] [--daemon CMD] [--default-daemon CMD]
-#                     [--build-dir DIR] [--timeout SECONDS] [--keep]
+# usage: run-guest.sh [--check NAME] [--guest-args A,B] [--daemon CMD]
+#                     [--default-daemon CMD] [--build-dir DIR] [--timeout SECONDS]
+#                     [--keep]
 #
 #   --check NAME     the guest program tests/guest/checks/NAME.{c,sh} (default:
 #                    foundation); checks/NAME.host.sh, if present, runs on the
 #                    host with "setup SHARED" before boot and "verify SHARED"
-#                    after poweroff
+#                    after poweroff, and, if it defines a shell function
+#                    during(), with "during SHARED" in the background while
+#                    the guest runs (stopped at poweroff)
+#   --guest-args A,B arguments for the guest program (vfs.args=A,B on the
+#                    kernel command line); host scripts get them in
+#                    $VFS_GUEST_ARGS, and the daemon's pid and log file in
+#                    $VFS_GUEST_DAEMON_PID and $VFS_GUEST_DAEMON_LOG
 #   --daemon CMD     the daemon's command (default: $VFS_DAEMON, else the
 #                    --default-daemon, else <build>/daemon/virtiofsd). {socket}
 #                    and {dir} in it are replaced; without them
@@ -40,6 +47,7 @@ set -o pipefail
 . "$(dirname "$0")/guest-lib.sh"
 
 check=foundation
+guest_args=
 daemon=
 default_daemon=
 timeout=${VFS_GUEST_TIMEOUT:-300}
@@ -48,6 +56,8 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--check) check=$2; shift 2 ;;
 	--check=*) check=${1#*=}; shift ;;
+	--guest-args) guest_args=$2; shift 2 ;;
+	--guest-args=*) guest_args=${1#*=}; shift ;;
 	--daemon) daemon=$2; shift 2 ;;
 	--daemon=*) daemon=${1#*=}; shift ;;
 	--default-daemon) default_daemon=$2; shift 2 ;;
@@ -87,6 +97,10 @@ command -v "$VFS_GUEST_QEMU" >/dev/null || skip "$VFS_GUEST_QEMU not found: inst
 	vfsg_die "no check named $check in $vfsg_dir/checks"
 host_script=$vfsg_dir/checks/$check.host.sh
 [ -f "$host_script" ] || host_script=
+host_during=0
+[ -n "$host_script" ] && grep -q '^during()' "$host_script" && host_during=1
+case $guest_args in *[[:space:]]*) vfsg_die "--guest-args takes no white space: '$guest_args'" ;; esac
+export VFS_GUEST_ARGS=$guest_args
 
 # --- TAP output
 n=0
@@ -148,11 +162,13 @@ relay() {
 qemu_pid=
 daemon_pid=
 helper_pid=
+during_pid=
 run=
 cleanup() {
 	local status=$?
 	trap - EXIT INT TERM HUP
 	[ -z "$qemu_pid" ] || vfsg_stop "$qemu_pid" qemu 5
+	[ -z "$during_pid" ] || vfsg_stop "$during_pid" "host during" 5
 	[ -z "$daemon_pid" ] || vfsg_stop "$daemon_pid" daemon 10
 	[ -z "$helper_pid" ] || vfsg_stop "$helper_pid" helper 10
 	if [ -n "$run" ] && [ -d "$run" ]; then
@@ -235,14 +251,21 @@ if [ "$socket_status" != 0 ]; then
 	exit 1
 fi
 
+export VFS_GUEST_DAEMON_PID=$daemon_pid VFS_GUEST_DAEMON_LOG=$run/daemon.log
+
 # --- guest
-vfsg_qemu_argv "$sock" "$vfsg_initramfs" "$(vfsg_kernel_cmdline "$check")" \
+vfsg_qemu_argv "$sock" "$vfsg_initramfs" \
+	"$(vfsg_kernel_cmdline "$check" ${guest_args:+"vfs.args=$guest_args"})" \
 	"file,path=$(vfsg_qemu_escape "$run/console.log")" \
 	"file,path=$(vfsg_qemu_escape "$run/results.log")"
 note "qemu: $(vfsg_quote_cmd "${vfsg_qemu_cmd[@]}")"
 start=$SECONDS
 "${vfsg_qemu_cmd[@]}" >"$run/qemu.log" 2>&1 </dev/null &
 qemu_pid=$!
+if [ "$host_during" = 1 ]; then
+	"$host_script" during "$shared" >"$run/host-during.log" 2>&1 </dev/null &
+	during_pid=$!
+fi
 guest_end=timeout
 daemon_died_at=
 while vfsg_alive "$qemu_pid"; do
@@ -265,6 +288,10 @@ vfsg_alive "$qemu_pid" || guest_end=exited
 vfsg_stop "$qemu_pid" qemu 5
 qemu_status=$vfsg_stop_status
 qemu_pid=
+if [ -n "$during_pid" ]; then
+	vfsg_stop "$during_pid" "host during" 5
+	during_pid=
+fi
 elapsed=$((SECONDS - start))
 case $guest_end in
 exited)
@@ -312,6 +339,9 @@ if [ -n "$host_script" ]; then
 		emit "not ok" "host: ${host_script##*/} verify ran to its end"
 	fi
 	relay "host: " "$run/host-verify.log"
+fi
+if [ "$host_during" = 1 ]; then
+	relay "host (during): " "$run/host-during.log"
 fi
 
 if [ "$failed" != 0 ]; then

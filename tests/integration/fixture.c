@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,6 +63,19 @@ void fx_require_daemon(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 }
 
+char **fx_daemon_argv(void)
+{
+    return daemon_argv;
+}
+
+bool fx_daemon_has_arg(const char *prefix)
+{
+    for (char **a = daemon_argv ? daemon_argv + 1 : NULL; a && *a; a++)
+        if (g_str_has_prefix(*a, prefix))
+            return true;
+    return false;
+}
+
 char *fx_path(struct fx *f, const char *name)
 {
     return g_build_filename(f->share, name, NULL);
@@ -78,9 +93,12 @@ int fx_start_daemon(struct fx *f)
     g_ptr_array_add(args, g_strdup("-o"));
     g_ptr_array_add(args, g_strdup("xattr"));
     g_ptr_array_add(args, g_strdup("--thread-pool-size=0"));
-    /* the command's own options last, so they win over the defaults above */
+    /* the command's own options, then the case's, so they win over the defaults above */
     for (char **a = daemon_argv + 1; *a; a++)
         g_ptr_array_add(args, g_strdup(*a));
+    if (f->variant && f->variant->daemon_args)
+        for (const char *const *a = f->variant->daemon_args; *a; a++)
+            g_ptr_array_add(args, g_strdup(*a));
     g_ptr_array_add(args, NULL);
 
     unlink(f->sock);
@@ -117,6 +135,12 @@ void fx_setup(struct fx *f, gconstpointer data)
     g_assert_cmpint(mkdir(f->share, 0755), ==, 0);
     f->share_fd = open(f->share, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
     g_assert_cmpint(f->share_fd, >=, 0);
+    if (v->before_start) {
+        v->before_start(f);
+        close(f->share_fd);
+        f->share_fd = open(f->share, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        g_assert_cmpint(f->share_fd, >=, 0);
+    }
 
     struct tc_config cfg = v->cfg;
     cfg.socket_path = NULL;
@@ -131,7 +155,39 @@ void fx_setup(struct fx *f, gconstpointer data)
     f->dev->fuse.flags = v->fuse_flags;
     tc_fuse_set_creds(f->dev, 0, 0, (uint32_t)getpid());
     if (!v->no_init)
-        g_assert_cmpint(tc_fuse_init_session(f->dev, TC_FUSE_INIT_FLAGS, NULL), ==, 0);
+        g_assert_cmpint(tc_fuse_init_session(f->dev, TC_FUSE_INIT_FLAGS | v->init_flags, NULL),
+                        ==, 0);
+}
+
+void fx_private_mounts(void)
+{
+    static bool done;
+    if (done)
+        return;
+    g_assert_cmpint(unshare(CLONE_NEWNS), ==, 0);
+    g_assert_cmpint(mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL), ==, 0);
+    done = true;
+}
+
+pid_t fx_server_pid(struct fx *f)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/children", f->pid, f->pid);
+    g_autofree char *children = NULL;
+    if (g_file_get_contents(path, &children, NULL, NULL) && children[0])
+        return (pid_t)strtol(children, NULL, 10);
+    return f->pid;
+}
+
+int fx_server_fd_count(struct fx *f)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/fd", fx_server_pid(f));
+    GDir *dir = g_dir_open(path, 0, NULL);
+    g_assert_nonnull(dir);
+    int n = 0;
+    while (g_dir_read_name(dir))
+        n++;
+    g_dir_close(dir);
+    return n;
 }
 
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -174,6 +230,8 @@ void fx_teardown(struct fx *f, gconstpointer data)
     }
     if (f->share_fd >= 0)
         close(f->share_fd);
+    if (f->variant && f->variant->after_stop)
+        f->variant->after_stop(f);
     nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     g_free(f->root);
     g_free(f->share);

@@ -17,10 +17,19 @@
 
 #include "tests/lib/tc.h"
 
+struct fx;
+
 struct fx_variant {
     struct tc_config cfg;     /* socket/fd are filled in by the fixture */
     unsigned fuse_flags;      /* TC_FUSE_* defaults for every request */
     bool no_init;             /* leave FUSE_INIT to the test */
+    const char *const *daemon_args; /* NULL-terminated, appended last; NULL: none */
+    uint64_t init_flags;      /* FUSE_INIT flags asked for besides TC_FUSE_INIT_FLAGS */
+    /* Run before the daemon starts, e.g. to fill or replace the shared
+     * directory (f->share; f->share_fd is reopened afterwards). */
+    void (*before_start)(struct fx *f);
+    /* Run once the daemon stopped, before the directory is removed. */
+    void (*after_stop)(struct fx *f);
 };
 
 struct fx {
@@ -46,6 +55,20 @@ void fx_require_daemon(int argc, char **argv);
 /* Set by fx_require_daemon() when the daemon is QEMU's C virtiofsd. */
 extern bool fx_daemon_is_qemu;
 
+/* The daemon's command line (NULL-terminated, owned by the fixture). */
+char **fx_daemon_argv(void);
+
+/* Whether the daemon's command line (VFSD_DAEMON) has an argument that
+ * starts with `prefix`, e.g. "--inode-file-handles=m". */
+bool fx_daemon_has_arg(const char *prefix);
+
+/* The daemon references inodes by file handles (--inode-file-handles=
+ * prefer or mandatory): an idle inode holds no fd, so one the host no
+ * longer has (unlinked and not open anywhere) cannot be reached. */
+#define FX_HANDLES() \
+    (fx_daemon_has_arg("--inode-file-handles=prefer") || \
+     fx_daemon_has_arg("--inode-file-handles=mandatory"))
+
 /*
  * For deviations from correct behaviour that QEMU's C virtiofsd is known
  * for: when the deviation `cond` shows while testing that daemon, the case
@@ -63,8 +86,23 @@ extern bool fx_daemon_is_qemu;
 void fx_setup(struct fx *f, gconstpointer data);
 void fx_teardown(struct fx *f, gconstpointer data);
 
-/* Starts the daemon on f->share and returns the connected socket. */
+/* Starts the daemon on f->share (with f->variant's extra options) and
+ * returns the connected socket. */
 int fx_start_daemon(struct fx *f);
+
+/*
+ * Moves this test program into a mount namespace of its own (once), whose
+ * mounts the host does not see and which ends with the program: a test that
+ * mounts something for its daemon leaves nothing behind, even when it
+ * aborts. Daemons started afterwards are in it too.
+ */
+void fx_private_mounts(void);
+
+/* The pid of the process serving requests: the daemon, or the child its
+ * namespace sandbox forked (the only child it has). */
+pid_t fx_server_pid(struct fx *f);
+/* How many fds that process has open (/proc/PID/fd). */
+int fx_server_fd_count(struct fx *f);
 
 /* Host-side helpers relative to the shared directory. */
 void fx_write_file(struct fx *f, const char *name, const void *data, size_t len, mode_t mode);

@@ -127,6 +127,7 @@ int tc_fuse_submit(struct tc_dev *dev, struct tc_fuse_req *req)
         .uid = dev->fuse.uid,
         .gid = dev->fuse.gid,
         .pid = dev->fuse.pid,
+        .total_extlen = req->total_extlen,
     };
     memcpy(base, &ih, sizeof(ih));
     uint64_t off = sizeof(ih);

@@ -65,6 +65,8 @@ struct tc_fuse_req {
     struct tc_fuse_out_arg out[TC_FUSE_MAX_ARGS];  /* copied out of guest memory */
     const struct tc_buf *out_data;                 /* reply payload targets, one writable segment each */
     unsigned out_data_cnt;
+    uint16_t total_extlen;    /* fuse_in_header.total_extlen: the last in
+                               * args are extensions of this many 8-byte units */
     void *user;               /* caller's cookie */
 
     /* results, valid after completion */
@@ -222,6 +224,38 @@ int tc_fuse_getxattr(struct tc_dev *dev, uint64_t nodeid, const char *name, void
                      uint32_t size);
 int tc_fuse_listxattr(struct tc_dev *dev, uint64_t nodeid, char *list, uint32_t size);
 int tc_fuse_removexattr(struct tc_dev *dev, uint64_t nodeid, const char *name);
+
+/* --- locks, TMPFILE, IOCTL, INTERRUPT (tc_fuse_lock.c) ----------------------
+ * A lock is a struct fuse_file_lock: start, end (inclusive; OFFSET_MAX =
+ * INT64_MAX for "to the end"), type F_RDLCK / F_WRLCK / F_UNLCK, pid.
+ */
+
+/* GETLK for `owner`: *out gets the conflicting lock (type F_UNLCK: none). */
+int tc_fuse_getlk(struct tc_dev *dev, uint64_t nodeid, uint64_t fh, uint64_t owner,
+                  const struct fuse_file_lock *want, struct fuse_file_lock *out);
+/* SETLK, or SETLKW when `wait`, synchronously; lk_flags: FUSE_LK_FLOCK. */
+int tc_fuse_setlk(struct tc_dev *dev, uint64_t nodeid, uint64_t fh, uint64_t owner,
+                  const struct fuse_file_lock *lk, uint32_t lk_flags, bool wait);
+/*
+ * Fills req's opcode, nodeid and arguments for an asynchronous SETLK /
+ * SETLKW of `in` (copied into guest memory at tc_fuse_submit(), so `in`
+ * need only live until then). req keeps its scratch, queue and flags.
+ */
+void tc_fuse_setlk_req(struct tc_fuse_req *req, uint64_t nodeid, const struct fuse_lk_in *in,
+                       bool wait);
+/* RELEASE with release_flags (FUSE_RELEASE_FLOCK_UNLOCK) and lock_owner. */
+int tc_fuse_release_owner(struct tc_dev *dev, uint64_t nodeid, uint64_t fh, uint32_t flags,
+                          uint32_t release_flags, uint64_t lock_owner);
+/* INTERRUPT of request `unique` on the hiprio queue, without room for a
+ * reply: returns 0 once the daemon has used it. */
+int tc_fuse_interrupt(struct tc_dev *dev, uint64_t unique);
+/* TMPFILE in parent (CREATE's arguments with the name "/", as the guest's
+ * VFS sends it); the reply is CREATE's. */
+int tc_fuse_tmpfile(struct tc_dev *dev, uint64_t parent, uint32_t flags, uint32_t mode,
+                    uint32_t umask, struct fuse_entry_out *entry, struct fuse_open_out *open);
+/* IOCTL with in_size bytes of `data`; returns the reply length or -errno. */
+int tc_fuse_ioctl(struct tc_dev *dev, uint64_t nodeid, uint64_t fh, uint32_t ioctl_flags,
+                  uint32_t cmd, const void *data, uint32_t in_size, uint32_t out_size);
 
 /* --- directory records --------------------------------------------------- */
 

@@ -5,6 +5,8 @@
 
 #include "common/log.h"
 #include "daemon/options.h"
+#include "passthrough/idmap.h"
+#include "passthrough/xattrmap.h"
 
 static int parse_va(struct vfsd_options *o, char *err, const char *first, va_list ap)
 {
@@ -90,6 +92,57 @@ static void test_defaults(void)
     vfsd_options_done(&o);
 }
 
+static void test_locks(void)
+{
+    struct vfsd_options o;
+    char err[256];
+    /* off unless asked for */
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", NULL), ==, 0);
+    g_assert_false(o.posix_lock);
+    g_assert_false(o.flock);
+    vfsd_options_done(&o);
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", "--posix-lock", "--flock",
+                          NULL), ==, 0);
+    g_assert_true(o.posix_lock);
+    g_assert_true(o.flock);
+    vfsd_options_done(&o);
+    g_assert_cmpint(parse(&o, err, "--fd=3", "-o", "source=/srv,posix_lock", "-o", "flock",
+                          NULL), ==, 0);
+    g_assert_true(o.posix_lock);
+    g_assert_true(o.flock);
+    vfsd_options_done(&o);
+    /* the last word wins */
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--posix-lock", "-o",
+                          "source=/srv,flock,no_posix_lock,no_flock", NULL), ==, 0);
+    g_assert_false(o.posix_lock);
+    g_assert_false(o.flock);
+    vfsd_options_done(&o);
+}
+
+/* The Rust virtiofsd's options for cache modes and open flags. */
+static void test_mode_options(void)
+{
+    struct vfsd_options o;
+    char err[256];
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", NULL), ==, 0);
+    g_assert_false(o.allow_mmap || o.preserve_noatime || o.writeback || o.allow_direct_io);
+    g_assert_cmpfloat(o.timeout, <, 0);
+    vfsd_options_done(&o);
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", "--cache=metadata",
+                          "--allow-mmap", "--preserve-noatime", "--no-readdirplus", NULL), ==, 0);
+    g_assert_cmpint(o.cache, ==, PT_CACHE_METADATA);
+    g_assert_true(o.allow_mmap && o.preserve_noatime);
+    g_assert_false(o.readdirplus);
+    vfsd_options_done(&o);
+    /* QEMU's spellings; the last word wins */
+    g_assert_cmpint(parse(&o, err, "--fd=3", "-o", "source=/srv,writeback,allow_direct_io",
+                          "-o", "no_writeback,timeout=0", NULL), ==, 0);
+    g_assert_false(o.writeback);
+    g_assert_true(o.allow_direct_io);
+    g_assert_cmpfloat(o.timeout, ==, 0);
+    vfsd_options_done(&o);
+}
+
 static void test_info_only(void)
 {
     struct vfsd_options o;
@@ -135,9 +188,91 @@ static void test_errors(void)
     expect_error("exclude each other", "--socket-path=/s", "--fd=3", "--shared-dir=/x", NULL);
     expect_error("bad --log-level", "--log-level=loud", NULL);
     expect_error("bad --sandbox", "--sandbox=jail", NULL);
+    expect_error("bad timeout '-1'", "-o", "timeout=-1", NULL);
+    expect_error("-o allow_mmap", "-o", "allow_mmap", NULL); /* QEMU never had it */
     expect_error("needs --thread-pool-size", "--executor=pool", "--thread-pool-size=0",
                  "--socket-path=/s", "-o", "source=/x", NULL);
     expect_error("unexpected argument", "--socket-path=/s", "--shared-dir=/x", "extra", NULL);
+    expect_error("-o flock takes no value", "-o", "flock=1", NULL);
+    expect_error("unknown option '--posix-locks'", "--posix-locks", NULL);
+}
+
+static void test_security_options(void)
+{
+    struct vfsd_options o;
+    char err[256];
+    uint32_t h;
+
+    /* Defaults: all off, killpriv v2 too (as the Rust virtiofsd). */
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", NULL), ==, 0);
+    g_assert_false(o.posix_acl || o.security_label || o.killpriv_v2 || o.xattr);
+    g_assert_null(o.xattrmap);
+    g_assert_true(pt_idmap_empty(o.uid_map) && pt_idmap_empty(o.gid_map));
+    vfsd_options_done(&o);
+
+    /* Each of these needs xattrs and turns them on. */
+    const char *implying[] = { "--posix-acl", "--security-label", "--xattrmap=:ok:all:::" };
+    for (size_t i = 0; i < G_N_ELEMENTS(implying); i++) {
+        g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", implying[i], NULL), ==,
+                        0);
+        g_assert_true(o.xattr);
+        vfsd_options_done(&o);
+    }
+
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", "--killpriv-v2",
+                          "--xattrmap", "/map/trusted./user.virtiofs./",
+                          "--translate-uid=map:1000:3000:10", "--translate-uid",
+                          "forbid-guest:0:1", "--translate-gid=squash-host:5000:65534:100",
+                          NULL), ==, 0);
+    g_assert_true(o.killpriv_v2);
+    g_assert_nonnull(o.xattrmap);
+    g_assert_cmpuint(pt_xattrmap_count(o.xattrmap), ==, 4);
+    g_assert_cmpint(pt_idmap_to_host(o.uid_map, 1005, &h), ==, 0);
+    g_assert_cmpuint(h, ==, 3005);
+    g_assert_cmpint(pt_idmap_to_host(o.uid_map, 0, &h), ==, -EPERM);
+    g_assert_cmpuint(pt_idmap_to_guest(o.gid_map, 5050), ==, 65534);
+    vfsd_options_done(&o);
+
+    /* The last of --killpriv-v2 / --no-killpriv-v2 wins. */
+    g_assert_cmpint(parse(&o, err, "--fd=3", "--shared-dir=/srv", "--killpriv-v2",
+                          "--no-killpriv-v2", NULL), ==, 0);
+    g_assert_false(o.killpriv_v2);
+    vfsd_options_done(&o);
+
+    /* The legacy spellings; an xattr map separated by commas escapes them. */
+    g_assert_cmpint(parse(&o, err, "--socket-path=/s", "-o",
+                          "source=/srv,posix_acl,security_label,killpriv_v2,"
+                          "xattrmap=\\,prefix\\,all\\,\\,user.vfs.\\, \\,bad\\,all\\,\\,\\,",
+                          NULL), ==, 0);
+    g_assert_true(o.posix_acl && o.security_label && o.killpriv_v2 && o.xattr);
+    g_assert_cmpuint(pt_xattrmap_count(o.xattrmap), ==, 2);
+    g_assert_cmpstr(pt_xattrmap_rule(o.xattrmap, 0)->prepend, ==, "user.vfs.");
+    vfsd_options_done(&o);
+    g_assert_cmpint(parse(&o, err, "--socket-path=/s", "-o",
+                          "source=/srv,posix_acl,no_posix_acl,killpriv_v2,no_killpriv_v2,"
+                          "security_label,no_security_label", NULL), ==, 0);
+    g_assert_false(o.posix_acl || o.security_label || o.killpriv_v2 || o.xattr);
+    vfsd_options_done(&o);
+}
+
+static void test_security_option_errors(void)
+{
+    expect_error("--posix-acl cannot be combined with --translate-uid", "--fd=3",
+                 "--shared-dir=/x", "--posix-acl", "--translate-uid=map:0:1000:1", NULL);
+    expect_error("--posix-acl cannot be combined", "--fd=3", "--shared-dir=/x",
+                 "--translate-gid=guest:0:1000:1", "-o", "posix_acl", NULL);
+    expect_error("xattrmap rule 1: unknown type 'maps'", "--xattrmap=:maps::x.:", NULL);
+    expect_error("xattrmap: no rules", "--xattrmap=", NULL);
+    expect_error("xattrmap rule 2: unknown scope 'every'", "-o",
+                 "xattrmap=:ok:all::: :ok:every:::", NULL);
+    expect_error("-o xattrmap needs a value", "-o", "xattrmap", NULL);
+    expect_error("bad --translate-uid 'squash:0:1:2': unknown type 'squash'",
+                 "--translate-uid=squash:0:1:2", NULL);
+    expect_error("bad --translate-gid 'map:5:5:10': guest ids [5, 15) overlap",
+                 "--translate-gid=map:0:0:10", "--translate-gid=map:5:5:10", NULL);
+    expect_error("bad --translate-uid 'forbid-guest:1:2:3'", "--translate-uid",
+                 "forbid-guest:1:2:3", NULL);
+    expect_error("needs a value", "--translate-uid", NULL);
 }
 
 int main(int argc, char **argv)
@@ -146,7 +281,11 @@ int main(int argc, char **argv)
     g_test_add_func("/options/separate_style", test_separate_style);
     g_test_add_func("/options/legacy_style", test_legacy_style);
     g_test_add_func("/options/defaults", test_defaults);
+    g_test_add_func("/options/mode_options", test_mode_options);
     g_test_add_func("/options/info_only", test_info_only);
+    g_test_add_func("/options/locks", test_locks);
     g_test_add_func("/options/errors", test_errors);
+    g_test_add_func("/options/security", test_security_options);
+    g_test_add_func("/options/security_errors", test_security_option_errors);
     return g_test_run();
 }

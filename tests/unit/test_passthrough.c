@@ -12,9 +12,11 @@
 #include <linux/capability.h>
 #include <linux/fuse.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -366,12 +368,17 @@ static void test_create_ownership(struct fx *f, gconstpointer data)
     g_assert_cmpuint(st.st_uid, ==, 1234);
     g_assert_cmpuint(st.st_gid, ==, 5678);
 
-    /* An unprivileged caller cannot make device nodes, and cannot write
-     * into a directory that is not writable for it. */
+    /* An unprivileged caller cannot make device nodes. */
     g_assert_cmpint(pt_mknod(f->fs, &user, pub, "dev", S_IFCHR | 0600, makedev(1, 3), 0, &e),
                     ==, -EPERM);
+    /* Directory permissions are the guest kernel's to check (it knows the
+     * caller's supplementary groups; the daemon does not): a create the guest
+     * sent goes through, still owned by the caller. */
     g_assert_cmpint(chmod(f->dir, 0755), ==, 0);
-    g_assert_cmpint(pt_mkdir(f->fs, &user, PT_ROOT_ID, "nope", 0755, 0, &e), ==, -EACCES);
+    g_assert_cmpint(pt_mkdir(f->fs, &user, PT_ROOT_ID, "grp", 0755, 0, &e), ==, 0);
+    host_stat(f, "grp", &st);
+    g_assert_cmpuint(st.st_uid, ==, 1234);
+    g_assert_cmpuint(st.st_gid, ==, 5678);
 
     /* The thread's credentials are back: root creates as root. */
     g_assert_cmpint(pt_mkdir(f->fs, &root_ctx, pub, "r", 0755, 0, &e), ==, 0);
@@ -1053,11 +1060,13 @@ static void test_cache_modes(struct fx *f, gconstpointer data)
         uint32_t dir_fopen;
     } modes[] = {
         { PT_CACHE_NEVER, -1, 0, FOPEN_DIRECT_IO, 0 },
-        { PT_CACHE_METADATA, -1, 86400000000000ull, FOPEN_DIRECT_IO, 0 },
+        { PT_CACHE_METADATA, -1, 86400000000000ull, FOPEN_DIRECT_IO,
+          FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE },
         { PT_CACHE_AUTO, -1, 1000000000ull, 0, 0 },
-        { PT_CACHE_ALWAYS, -1, 86400000000000ull, FOPEN_KEEP_CACHE, FOPEN_CACHE_DIR },
+        { PT_CACHE_ALWAYS, -1, 86400000000000ull, FOPEN_KEEP_CACHE,
+          FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE },
         { PT_CACHE_AUTO, 2.5, 2500000000ull, 0, 0 },
-        { PT_CACHE_ALWAYS, 0, 0, FOPEN_KEEP_CACHE, FOPEN_CACHE_DIR },
+        { PT_CACHE_ALWAYS, 0, 0, FOPEN_KEEP_CACHE, FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE },
     };
     struct pt_entry e;
     uint64_t fh;
@@ -1096,10 +1105,27 @@ static void test_open_flags(struct fx *f, gconstpointer data)
     host_write(f, "f", "x");
     uint64_t id = lookup_ok(f, PT_ROOT_ID, "f");
 
+    /* O_APPEND never reaches the host fd: a page written back through a
+     * shared mapping would land at the end. PT_WRITE_APPEND appends; a
+     * cached page (FUSE_WRITE_CACHE) goes to its offset. */
     g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_WRONLY | O_APPEND, &fh, &oflags), ==, 0);
     int fl = open_flags_of(f, fh);
     g_assert_cmpint(fl & O_ACCMODE, ==, O_WRONLY);
-    g_assert_true(fl & O_APPEND);
+    g_assert_false(fl & O_APPEND);
+    struct iovec av = { .iov_base = (void *)"ab", .iov_len = 2 };
+    g_assert_cmpint(pt_write(f->fs, &root_ctx, fh, 0, &av, 1, PT_WRITE_APPEND), ==, 2);
+    g_assert_cmpint(pt_write(f->fs, &root_ctx, fh, 0, &av, 1, FUSE_WRITE_CACHE), ==, 2);
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fh, 0, 0, 0), ==, 0);
+    char got[8] = { 0 };
+    int hfd = openat(f->dfd, "f", O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(hfd, >=, 0);
+    g_assert_cmpint(read(hfd, got, sizeof(got)), ==, 3);
+    close(hfd);
+    g_assert_cmpstr(got, ==, "abb");
+
+    /* O_NOATIME is stripped unless preserved. */
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_RDONLY | O_NOATIME, &fh, &oflags), ==, 0);
+    g_assert_false(open_flags_of(f, fh) & O_NOATIME);
     g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fh, 0, 0, 0), ==, 0);
 
     /* O_DIRECT is stripped unless allowed (tmpfs may not support it). */
@@ -1129,6 +1155,13 @@ static void test_open_flags(struct fx *f, gconstpointer data)
     struct stat st;
     host_stat(f, "f", &st);
     g_assert_cmpint(st.st_size, ==, 0);
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fh, 0, 0, 0), ==, 0);
+
+    f->cfg.preserve_noatime = true;
+    fx_reopen(f);
+    id = lookup_ok(f, PT_ROOT_ID, "f");
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_RDONLY | O_NOATIME, &fh, &oflags), ==, 0);
+    g_assert_true(open_flags_of(f, fh) & O_NOATIME);
     g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fh, 0, 0, 0), ==, 0);
 
     f->cfg.allow_direct_io = true;
@@ -1212,6 +1245,42 @@ static void test_link_without_cap(struct fx *f, gconstpointer data)
 }
 
 /* ---- xattrs ------------------------------------------------------------ */
+
+/* What a guest user may not see or do with xattrs: trusted.* names (hidden
+ * from callers that are not root, as the host kernel hides them), and ACL
+ * xattrs while the guest does not enforce ACLs. */
+static void test_xattr_hidden(struct fx *f, gconstpointer data)
+{
+    char buf[256];
+    const struct pt_ctx user = { .uid = 1000, .gid = 1000, .pid = 2 };
+
+    host_write(f, "h", "x");
+    uint64_t id = lookup_ok(f, PT_ROOT_ID, "h");
+    g_autofree char *path = g_strdup_printf("%s/h", f->dir);
+    if (setxattr(path, "trusted.secret", "1", 1, 0) < 0 ||
+        setxattr(path, "user.open", "2", 1, 0) < 0) {
+        g_test_skip("no trusted/user xattrs on this filesystem");
+        return;
+    }
+    ssize_t n = pt_listxattr(f->fs, &root_ctx, id, buf, sizeof(buf));
+    g_assert_cmpint(n, >, 0);
+    g_assert_nonnull(memmem(buf, (size_t)n, "trusted.secret", 15));
+    ssize_t need = pt_listxattr(f->fs, &user, id, NULL, 0);
+    n = pt_listxattr(f->fs, &user, id, buf, sizeof(buf));
+    g_assert_cmpint(n, ==, need);
+    g_assert_null(memmem(buf, (size_t)n, "trusted.", 8));
+    g_assert_nonnull(memmem(buf, (size_t)n, "user.open", 10));
+
+    /* No FUSE_POSIX_ACL: ACL names are refused (a user could otherwise set
+     * any ACL with the daemon's privileges), and not listed. */
+    uint8_t acl[4] = { 2, 0, 0, 0 };
+    g_assert_cmpint(pt_setxattr(f->fs, &user, id, "system.posix_acl_access", acl, sizeof(acl),
+                                0, 0), ==, -EOPNOTSUPP);
+    g_assert_cmpint(pt_getxattr(f->fs, &root_ctx, id, "system.posix_acl_access", buf,
+                                sizeof(buf)), ==, -EOPNOTSUPP);
+    g_assert_cmpint(pt_removexattr(f->fs, &root_ctx, id, "system.posix_acl_default"),
+                    ==, -EOPNOTSUPP);
+}
 
 static void test_xattr(struct fx *f, gconstpointer data)
 {
@@ -1727,6 +1796,489 @@ static void test_create_entry_is_the_open_file(struct fx *f, gconstpointer data)
     pthread_join(t, NULL);
 }
 
+/* ---- locks ------------------------------------------------------------- */
+
+#define OWNER_A 0xaaaa0001ull
+#define OWNER_B 0xbbbb0002ull
+
+static struct pt_lock plk(uint32_t type, uint64_t start, uint64_t end, uint32_t pid)
+{
+    return (struct pt_lock){ .type = type, .start = start, .end = end, .pid = pid };
+}
+
+/* A host process's classic F_GETLK on a shared file. */
+static short host_lock_type(struct fx *f, const char *name, short type, off_t start, off_t len)
+{
+    int fd = openat(f->dfd, name, O_RDWR | O_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+    struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len };
+    g_assert_cmpint(fcntl(fd, F_GETLK, &fl), ==, 0);
+    close(fd);
+    return fl.l_type;
+}
+
+static void test_locks(struct fx *f, gconstpointer data)
+{
+    uint64_t fa, fb;
+    uint32_t oflags;
+    struct pt_lock l, out;
+
+    host_write(f, "f", "0123456789");
+    uint64_t id = lookup_ok(f, PT_ROOT_ID, "f");
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_RDONLY, &fa, &oflags), ==, 0);
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_RDWR, &fb, &oflags), ==, 0);
+
+    /* A write lock through a read-only handle: the owner's own description
+     * is what carries it. */
+    l = plk(F_WRLCK, 0, 9, 100);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, OWNER_A, &l, 0), ==, 0);
+    l = plk(F_RDLCK, 5, PT_LOCK_EOF, 200);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fb, OWNER_B, &l, 0), ==, -EAGAIN);
+    l = plk(F_RDLCK, 10, PT_LOCK_EOF, 200);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fb, OWNER_B, &l, 0), ==, 0);
+    g_assert_cmpint(host_lock_type(f, "f", F_RDLCK, 3, 1), ==, F_WRLCK);
+    g_assert_cmpint(host_lock_type(f, "f", F_RDLCK, 1000, 1), ==, F_UNLCK);
+    g_assert_cmpint(host_lock_type(f, "f", F_WRLCK, 1000, 1), ==, F_RDLCK);
+
+    /* GETLK: the holder's range, type and pid */
+    l = plk(F_RDLCK, 7, 7, 200);
+    g_assert_cmpint(pt_getlk(f->fs, &root_ctx, id, fb, OWNER_B, &l, &out), ==, 0);
+    g_assert_cmpuint(out.type, ==, F_WRLCK);
+    g_assert_cmpuint(out.start, ==, 0);
+    g_assert_cmpuint(out.end, ==, 9);
+    g_assert_cmpuint(out.pid, ==, 100);
+    l = plk(F_WRLCK, 20, 30, 100);
+    g_assert_cmpint(pt_getlk(f->fs, &root_ctx, id, fa, OWNER_A, &l, &out), ==, 0);
+    g_assert_cmpuint(out.type, ==, F_RDLCK);
+    g_assert_cmpuint(out.start, ==, 10);
+    g_assert_cmpuint(out.end, ==, PT_LOCK_EOF);
+    g_assert_cmpuint(out.pid, ==, 200);
+    /* an owner that holds nothing asks too, and sees both */
+    l = plk(F_WRLCK, 0, PT_LOCK_EOF, 300);
+    g_assert_cmpint(pt_getlk(f->fs, &root_ctx, id, fa, 0x333, &l, &out), ==, 0);
+    g_assert_cmpuint(out.type, !=, F_UNLCK);
+    /* bad input */
+    l = plk(F_WRLCK, 9, 8, 1);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, OWNER_A, &l, 0), ==, -EINVAL);
+    l = plk(F_WRLCK, 0, (uint64_t)PT_LOCK_EOF + 1, 1);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, OWNER_A, &l, 0), ==, -EINVAL);
+    l = plk(F_UNLCK, 0, 1, 1);
+    g_assert_cmpint(pt_getlk(f->fs, &root_ctx, id, fa, OWNER_A, &l, &out), ==, -EINVAL);
+    l = plk(F_WRLCK, 0, 1, 1);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, 0xbad, OWNER_A, &l, 0), ==, -EBADF);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, 0xbad, fa, OWNER_A, &l, 0), ==, -EBADF);
+    g_assert_cmpint(mkfifoat(f->dfd, "fifo", 0600), ==, 0);
+    uint64_t fifo = lookup_ok(f, PT_ROOT_ID, "fifo");
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, fifo, fa, OWNER_A, &l, 0), ==, -ENOLCK);
+    /* unlocking for an owner that never locked is a no-op */
+    l = plk(F_UNLCK, 0, PT_LOCK_EOF, 1);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, 0x999, &l, 0), ==, 0);
+
+    /* FLUSH of A: its locks go, B's stay */
+    g_assert_cmpint(pt_flush(f->fs, &root_ctx, id, fb, OWNER_A), ==, 0);
+    g_assert_cmpint(host_lock_type(f, "f", F_WRLCK, 0, 10), ==, F_UNLCK);
+    g_assert_cmpint(host_lock_type(f, "f", F_WRLCK, 10, 0), ==, F_RDLCK);
+    /* RELEASE with B's owner */
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fb, O_RDWR, 0, OWNER_B), ==, 0);
+    g_assert_cmpint(host_lock_type(f, "f", F_WRLCK, 0, 0), ==, F_UNLCK);
+
+    /* a host process's lock conflicts too, and is reported with pid 0: its
+     * pid means nothing to the guest */
+    int hfd = openat(f->dfd, "f", O_RDWR | O_CLOEXEC);
+    g_assert_cmpint(hfd, >=, 0);
+    struct flock hl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 5000, .l_len = 10 };
+    g_assert_cmpint(fcntl(hfd, F_OFD_SETLK, &hl), ==, 0);
+    l = plk(F_RDLCK, 5005, 5005, 100);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, OWNER_A, &l, 0), ==, -EAGAIN);
+    g_assert_cmpint(pt_getlk(f->fs, &root_ctx, id, fa, OWNER_A, &l, &out), ==, 0);
+    g_assert_cmpuint(out.type, ==, F_WRLCK);
+    g_assert_cmpuint(out.start, ==, 5000);
+    g_assert_cmpuint(out.end, ==, 5009);
+    g_assert_cmpuint(out.pid, ==, 0);
+    close(hfd);
+
+    /* Forgetting the inode drops what is left */
+    l = plk(F_WRLCK, 0, PT_LOCK_EOF, 100);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, OWNER_A, &l, 0), ==, 0);
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fa, O_RDONLY, 0, 0), ==, 0);
+    g_assert_cmpint(host_lock_type(f, "f", F_RDLCK, 0, 0), ==, F_WRLCK);
+    pt_forget(f->fs, id, 1);
+    g_assert_cmpint(host_lock_type(f, "f", F_RDLCK, 0, 0), ==, F_UNLCK);
+    g_assert_cmpuint(counts_inodes(f), ==, 2); /* the root and the fifo */
+
+    /* and DESTROY drops the root directory's */
+    uint64_t dh;
+    g_assert_cmpint(pt_opendir(f->fs, &root_ctx, PT_ROOT_ID, 0, &dh, &oflags), ==, 0);
+    l = plk(F_RDLCK, 0, PT_LOCK_EOF, 100);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, PT_ROOT_ID, dh, OWNER_A, &l, 0), ==, 0);
+    int dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    g_assert_cmpint(dfd, >=, 0);
+    struct flock dl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    g_assert_cmpint(fcntl(dfd, F_OFD_GETLK, &dl), ==, 0);
+    g_assert_cmpint(dl.l_type, ==, F_RDLCK);
+    pt_destroy(f->fs);
+    dl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    g_assert_cmpint(fcntl(dfd, F_OFD_GETLK, &dl), ==, 0);
+    g_assert_cmpint(dl.l_type, ==, F_UNLCK);
+    close(dfd);
+}
+
+static void test_flock(struct fx *f, gconstpointer data)
+{
+    uint64_t fa, fb;
+    uint32_t oflags;
+    struct pt_lock ex = plk(F_WRLCK, 0, PT_LOCK_EOF, 1), sh = plk(F_RDLCK, 0, PT_LOCK_EOF, 1);
+    struct pt_lock un = plk(F_UNLCK, 0, PT_LOCK_EOF, 1);
+
+    host_write(f, "f", "x");
+    uint64_t id = lookup_ok(f, PT_ROOT_ID, "f");
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_RDONLY, &fa, &oflags), ==, 0);
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_RDONLY, &fb, &oflags), ==, 0);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, fa, &ex, PT_LOCK_FLOCK), ==, 0);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fb, fb, &sh, PT_LOCK_FLOCK), ==, -EAGAIN);
+    int hfd = openat(f->dfd, "f", O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(flock(hfd, LOCK_SH | LOCK_NB), ==, -1);
+    /* the same open file takes its own lock again */
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, fa, &sh, PT_LOCK_FLOCK), ==, 0);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fb, fb, &sh, PT_LOCK_FLOCK), ==, 0);
+    g_assert_cmpint(flock(hfd, LOCK_SH | LOCK_NB), ==, 0);
+    g_assert_cmpint(flock(hfd, LOCK_UN), ==, 0);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, fa, &un, PT_LOCK_FLOCK), ==, 0);
+    /* RELEASE with FUSE_RELEASE_FLOCK_UNLOCK ends fb's, even while the
+     * handle is still in use */
+    struct pt_file *held = pt_file_get(f->fs, fb);
+    g_assert_nonnull(held);
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fb, 0, FUSE_RELEASE_FLOCK_UNLOCK, fb), ==, 0);
+    g_assert_cmpint(flock(hfd, LOCK_EX | LOCK_NB), ==, 0);
+    pt_file_put(f->fs, held);
+    close(hfd);
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fa, 0, 0, 0), ==, 0);
+}
+
+struct lock_waiter {
+    struct fx *f;
+    uint64_t id, fh, owner;
+    struct pt_lock lk;
+    unsigned flags;
+    pthread_t thread;
+    int result;               /* atomic; 1 while waiting */
+};
+
+static void *lock_waiter_thread(void *arg)
+{
+    struct lock_waiter *w = arg;
+    int r = pt_setlk(w->f->fs, &root_ctx, w->id, w->fh, w->owner, &w->lk, w->flags);
+    __atomic_store_n(&w->result, r, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void noop_handler(int sig)
+{
+}
+
+/* Waits up to ms for the waiter to return; its result, or 1. */
+static int waiter_result(struct lock_waiter *w, int ms)
+{
+    for (int i = 0; i < ms && __atomic_load_n(&w->result, __ATOMIC_ACQUIRE) == 1; i++)
+        g_usleep(1000);
+    return __atomic_load_n(&w->result, __ATOMIC_ACQUIRE);
+}
+
+static void test_lock_wait(struct fx *f, gconstpointer data)
+{
+    uint64_t fa, fb;
+    uint32_t oflags;
+    struct sigaction sa = { .sa_handler = noop_handler }, old;
+    sigemptyset(&sa.sa_mask);
+    g_assert_cmpint(sigaction(SIGURG, &sa, &old), ==, 0);
+
+    host_write(f, "f", "x");
+    uint64_t id = lookup_ok(f, PT_ROOT_ID, "f");
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_RDWR, &fa, &oflags), ==, 0);
+    g_assert_cmpint(pt_open(f->fs, &root_ctx, id, O_RDWR, &fb, &oflags), ==, 0);
+    struct pt_lock l = plk(F_WRLCK, 0, PT_LOCK_EOF, 100);
+    g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, OWNER_A, &l, 0), ==, 0);
+
+    for (unsigned flock_mode = 0; flock_mode < 2; flock_mode++) {
+        if (flock_mode)
+            g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, fa, &l, PT_LOCK_FLOCK), ==, 0);
+        /* a signal to the waiting thread ends its wait with EINTR */
+        struct lock_waiter w = {
+            .f = f, .id = id, .fh = fb, .owner = flock_mode ? fb : OWNER_B,
+            .lk = plk(F_RDLCK, 0, PT_LOCK_EOF, 200), .result = 1,
+            .flags = PT_LOCK_WAIT | (flock_mode ? PT_LOCK_FLOCK : 0),
+        };
+        g_assert_cmpint(pthread_create(&w.thread, NULL, lock_waiter_thread, &w), ==, 0);
+        g_assert_cmpint(waiter_result(&w, 100), ==, 1);
+        while (waiter_result(&w, 5) == 1)
+            pthread_kill(w.thread, SIGURG);
+        pthread_join(w.thread, NULL);
+        g_assert_cmpint(w.result, ==, -EINTR);
+
+        /* unlocking grants the next one */
+        w.result = 1;
+        g_assert_cmpint(pthread_create(&w.thread, NULL, lock_waiter_thread, &w), ==, 0);
+        g_assert_cmpint(waiter_result(&w, 100), ==, 1);
+        struct pt_lock un = plk(F_UNLCK, 0, PT_LOCK_EOF, 100);
+        g_assert_cmpint(pt_setlk(f->fs, &root_ctx, id, fa, flock_mode ? fa : OWNER_A, &un,
+                                 flock_mode ? PT_LOCK_FLOCK : 0), ==, 0);
+        g_assert_cmpint(waiter_result(&w, 5000), ==, 0);
+        pthread_join(w.thread, NULL);
+        if (!flock_mode) {
+            g_assert_cmpint(host_lock_type(f, "f", F_WRLCK, 0, 0), ==, F_RDLCK);
+            struct pt_lock q = plk(F_WRLCK, 0, 0, 100), out;
+            g_assert_cmpint(pt_getlk(f->fs, &root_ctx, id, fa, OWNER_A, &q, &out), ==, 0);
+            g_assert_cmpuint(out.pid, ==, 200);
+            g_assert_cmpint(pt_flush(f->fs, &root_ctx, id, fb, OWNER_B), ==, 0);
+        }
+    }
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fa, 0, 0, 0), ==, 0);
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, id, fb, 0, 0, 0), ==, 0);
+    sigaction(SIGURG, &old, NULL);
+}
+
+/* ---- TMPFILE and MKNOD ------------------------------------------------- */
+
+static void test_tmpfile(struct fx *f, gconstpointer data)
+{
+    struct pt_entry e, le;
+    uint64_t fh;
+    uint32_t oflags;
+    struct stat st;
+
+    g_assert_cmpint(mkdirat(f->dfd, "d", 0755), ==, 0);
+    uint64_t d = lookup_ok(f, PT_ROOT_ID, "d");
+    g_assert_cmpint(pt_tmpfile(f->fs, &root_ctx, d, S_IFREG | 0640, O_RDWR, 0, &e, &fh,
+                               &oflags), ==, 0);
+    g_assert_cmpuint(e.nodeid, !=, 0);
+    g_assert_true(S_ISREG(e.attr.st.st_mode));
+    g_assert_cmpuint(e.attr.st.st_mode & 07777, ==, 0640);
+    g_assert_cmpuint(e.attr.st.st_nlink, ==, 0);
+    g_assert_cmpuint(oflags, ==, 0); /* cache=auto, as CREATE */
+    /* nothing shows in the directory */
+    g_autofree char *dpath = g_strdup_printf("%s/d", f->dir);
+    GDir *dir = g_dir_open(dpath, 0, NULL);
+    g_assert_nonnull(dir);
+    g_assert_null(g_dir_read_name(dir));
+    g_dir_close(dir);
+
+    char buf[16] = "unnamed data";
+    struct iovec v = { buf, 12 };
+    g_assert_cmpint(pt_write(f->fs, &root_ctx, fh, 0, &v, 1, 0), ==, 12);
+    /* LINK gives it a name, as linkat(fd, "", ..., AT_EMPTY_PATH) in the guest */
+    g_assert_cmpint(pt_link(f->fs, &root_ctx, e.nodeid, d, "named", &le), ==, 0);
+    g_assert_cmpuint(le.nodeid, ==, e.nodeid);
+    g_assert_cmpuint(le.attr.st.st_nlink, ==, 1);
+    host_stat(f, "d/named", &st);
+    g_assert_cmpuint(st.st_mode, ==, S_IFREG | 0640);
+    g_assert_cmpint(st.st_size, ==, 12);
+    g_assert_cmpuint(st.st_ino, ==, e.attr.st.st_ino);
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, e.nodeid, fh, 0, 0, 0), ==, 0);
+    pt_forget(f->fs, e.nodeid, 2);
+
+    /* O_EXCL: never linkable, as on the host */
+    g_assert_cmpint(pt_tmpfile(f->fs, &root_ctx, d, 0600, O_WRONLY | O_EXCL, 0, &e, &fh,
+                               &oflags), ==, 0);
+    g_assert_cmpint(pt_link(f->fs, &root_ctx, e.nodeid, d, "never", &le), ==, -ENOENT);
+    g_assert_cmpint(pt_release(f->fs, &root_ctx, e.nodeid, fh, 0, 0, 0), ==, 0);
+    pt_forget(f->fs, e.nodeid, 1);
+
+    /* errors */
+    g_assert_cmpint(pt_tmpfile(f->fs, &root_ctx, d, 0600, O_RDONLY, 0, &e, &fh, &oflags),
+                    ==, -EINVAL);
+    host_write(f, "file", "x");
+    uint64_t file = lookup_ok(f, PT_ROOT_ID, "file");
+    g_assert_cmpint(pt_tmpfile(f->fs, &root_ctx, file, 0600, O_RDWR, 0, &e, &fh, &oflags),
+                    ==, -ENOTDIR);
+    g_assert_cmpint(pt_tmpfile(f->fs, &root_ctx, 4242, 0600, O_RDWR, 0, &e, &fh, &oflags),
+                    ==, -EBADF);
+    pt_forget(f->fs, file, 1);
+    pt_forget(f->fs, d, 1);
+    g_assert_cmpuint(counts_inodes(f), ==, 1);
+    g_assert_cmpuint(counts_handles(f), ==, 0);
+
+    /* as a guest user: the file is theirs */
+    if (geteuid() == 0) {
+        g_assert_cmpint(fchmodat(f->dfd, ".", 0777, 0), ==, 0);
+        struct pt_ctx user = { .uid = 4321, .gid = 8765, .pid = 7 };
+        g_assert_cmpint(pt_tmpfile(f->fs, &user, PT_ROOT_ID, 0600, O_RDWR, 0, &e, &fh,
+                                   &oflags), ==, 0);
+        g_assert_cmpuint(e.attr.st.st_uid, ==, 4321);
+        g_assert_cmpuint(e.attr.st.st_gid, ==, 8765);
+        g_assert_cmpint(pt_link(f->fs, &root_ctx, e.nodeid, PT_ROOT_ID, "theirs", &le), ==, 0);
+        host_stat(f, "theirs", &st);
+        g_assert_cmpuint(st.st_uid, ==, 4321);
+        g_assert_cmpint(pt_release(f->fs, &root_ctx, e.nodeid, fh, 0, 0, 0), ==, 0);
+        pt_forget(f->fs, e.nodeid, 2);
+    }
+
+    f->cfg.readonly = true;
+    fx_reopen(f);
+    g_assert_cmpint(pt_tmpfile(f->fs, &root_ctx, PT_ROOT_ID, 0600, O_RDWR, 0, &e, &fh, &oflags),
+                    ==, -EROFS);
+}
+
+static void test_mknod_kinds(struct fx *f, gconstpointer data)
+{
+    struct pt_entry e;
+    struct stat st;
+
+    g_assert_cmpint(pt_mknod(f->fs, &root_ctx, PT_ROOT_ID, "fifo", S_IFIFO | 0620, 0, 0, &e),
+                    ==, 0);
+    host_stat(f, "fifo", &st);
+    g_assert_cmpuint(st.st_mode, ==, S_IFIFO | 0620);
+    g_assert_true(S_ISFIFO(e.attr.st.st_mode));
+    g_assert_cmpint(pt_mknod(f->fs, &root_ctx, PT_ROOT_ID, "sock", S_IFSOCK | 0755, 0, 0, &e),
+                    ==, 0);
+    host_stat(f, "sock", &st);
+    g_assert_cmpuint(st.st_mode, ==, S_IFSOCK | 0755);
+    g_assert_true(S_ISSOCK(e.attr.st.st_mode));
+    if (geteuid() != 0) {
+        g_test_skip("device nodes need root");
+        return;
+    }
+    /* rdev as the guest encodes it (new_encode_dev): minors above 255 too */
+    g_assert_cmpint(pt_mknod(f->fs, &root_ctx, PT_ROOT_ID, "chr", S_IFCHR | 0600,
+                             (uint32_t)makedev(1, 3), 0, &e), ==, 0);
+    host_stat(f, "chr", &st);
+    g_assert_cmpuint(st.st_mode, ==, S_IFCHR | 0600);
+    g_assert_cmpuint(major(st.st_rdev), ==, 1);
+    g_assert_cmpuint(minor(st.st_rdev), ==, 3);
+    g_assert_cmpuint(e.attr.st.st_rdev, ==, st.st_rdev);
+    g_assert_cmpint(pt_mknod(f->fs, &root_ctx, PT_ROOT_ID, "blk", S_IFBLK | 0660,
+                             (uint32_t)makedev(259, 300), 0, &e), ==, 0);
+    host_stat(f, "blk", &st);
+    g_assert_cmpuint(st.st_mode, ==, S_IFBLK | 0660);
+    g_assert_cmpuint(major(st.st_rdev), ==, 259);
+    g_assert_cmpuint(minor(st.st_rdev), ==, 300);
+    /* a guest user other than root may not (the host says so, as the guest would) */
+    struct pt_ctx user = { .uid = 1000, .gid = 1000, .pid = 7 };
+    g_assert_cmpint(fchmodat(f->dfd, ".", 0777, 0), ==, 0);
+    g_assert_cmpint(pt_mknod(f->fs, &user, PT_ROOT_ID, "chr2", S_IFCHR | 0600,
+                             (uint32_t)makedev(1, 3), 0, &e), ==, -EPERM);
+    g_assert_cmpint(pt_mknod(f->fs, &user, PT_ROOT_ID, "fifo2", S_IFIFO | 0600, 0, 0, &e), ==, 0);
+    host_stat(f, "fifo2", &st);
+    g_assert_cmpuint(st.st_uid, ==, 1000);
+}
+
+/* ---- a directory that changes while it is read -------------------------- */
+
+/* One READDIR call's entries, so a test can take back those a guest would
+ * not have consumed. */
+struct call_log {
+    struct listing *l;
+    GPtrArray *names;         /* accepted in this call, in order */
+    GArray *offs;             /* their next_off */
+};
+
+static int log_cb(void *cookie, const struct pt_dirent *d)
+{
+    struct call_log *c = cookie;
+    int r = list_cb(c->l, d);
+    if (r) {
+        g_ptr_array_add(c->names, g_strndup(d->name, d->namelen));
+        g_array_append_val(c->offs, d->next_off);
+    }
+    return r;
+}
+
+static void test_readdir_changing(struct fx *f, gconstpointer data)
+{
+    bool plus = GPOINTER_TO_INT(data);
+    char name[32];
+    uint64_t fh;
+    uint32_t oflags;
+
+    g_assert_cmpint(mkdirat(f->dfd, "d", 0755), ==, 0);
+    int dfd = openat(f->dfd, "d", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    g_assert_cmpint(dfd, >=, 0);
+    /* "keep-N" stay all along, "gone-N" are removed while the listing runs */
+    for (int i = 0; i < 3000; i++) {
+        snprintf(name, sizeof(name), i % 2 ? "gone-%d" : "keep-%d", i);
+        int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        g_assert_cmpint(fd, >=, 0);
+        close(fd);
+    }
+    uint64_t d = lookup_ok(f, PT_ROOT_ID, "d");
+    g_assert_cmpint(pt_opendir(f->fs, &root_ctx, d, 0, &fh, &oflags), ==, 0);
+    struct listing l = {
+        .f = f, .plus = plus,
+        .seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+        .nodeids = g_array_new(FALSE, FALSE, sizeof(uint64_t)),
+    };
+    GRand *rnd = g_rand_new_with_seed(11);
+    uint64_t off = 0;
+    int added = 0, removed = 0, calls = 0;
+    for (;; calls++) {
+        g_assert_cmpint(calls, <, 10000);
+        l.budget = (unsigned)g_rand_int_range(rnd, 1, 60);
+        unsigned before = g_hash_table_size(l.seen);
+        struct call_log c = {
+            .l = &l, .names = g_ptr_array_new_with_free_func(g_free),
+            .offs = g_array_new(FALSE, FALSE, sizeof(uint64_t)),
+        };
+        g_assert_cmpint(pt_readdir(f->fs, &root_ctx, d, fh, off, plus, log_cb, &c), ==, 0);
+        bool end = g_hash_table_size(l.seen) == before && l.budget > 0;
+        /* Sometimes the application took only part of what came back (its
+         * buffer was full): the guest asks again from the last entry it
+         * consumed, and the rest is as if never read. */
+        guint consumed = c.names->len;
+        if (consumed && g_rand_int_range(rnd, 0, 4) == 0)
+            consumed = (guint)g_rand_int_range(rnd, 0, (gint32)c.names->len);
+        for (guint i = consumed; i < c.names->len; i++) {
+            const char *nm = g_ptr_array_index(c.names, i);
+            guint n = GPOINTER_TO_UINT(g_hash_table_lookup(l.seen, nm));
+            if (n > 1)
+                g_hash_table_insert(l.seen, g_strdup(nm), GUINT_TO_POINTER(n - 1));
+            else
+                g_hash_table_remove(l.seen, nm);
+        }
+        if (consumed)
+            off = g_array_index(c.offs, uint64_t, consumed - 1);
+        g_ptr_array_free(c.names, TRUE);
+        g_array_free(c.offs, TRUE);
+        if (end)
+            break;
+        /* between calls: add some, remove some not seen yet */
+        for (int k = 0; k < 3; k++) {
+            snprintf(name, sizeof(name), "new-%d", added++);
+            int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            g_assert_cmpint(fd, >=, 0);
+            close(fd);
+        }
+        for (int k = 0; k < 40 && removed < 1500; k++) {
+            snprintf(name, sizeof(name), "gone-%d", 2 * (removed++) + 1);
+            unlinkat(dfd, name, 0);
+        }
+    }
+    g_test_message("%d calls, %d added, %d removed", calls, added, removed);
+    /* every name at most once */
+    GHashTableIter it;
+    gpointer k, v;
+    unsigned kept = 0, gone = 0;
+    g_hash_table_iter_init(&it, l.seen);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        g_assert_cmpuint(GPOINTER_TO_UINT(v), ==, 1);
+        kept += g_str_has_prefix(k, "keep-");
+        gone += g_str_has_prefix(k, "gone-");
+    }
+    /* what stayed all along is there, each once */
+    g_assert_cmpuint(kept, ==, 1500);
+    g_assert_true(g_hash_table_contains(l.seen, "."));
+    g_assert_true(g_hash_table_contains(l.seen, ".."));
+    g_assert_cmpuint(gone, <, 1500);
+    if (plus)
+        for (guint i = 0; i < l.nodeids->len; i++)
+            pt_forget(f->fs, g_array_index(l.nodeids, uint64_t, i), 1);
+    g_assert_cmpint(pt_releasedir(f->fs, &root_ctx, d, fh), ==, 0);
+    pt_forget(f->fs, d, 1);
+    g_assert_cmpuint(counts_inodes(f), ==, 1);
+    g_hash_table_destroy(l.seen);
+    g_array_free(l.nodeids, TRUE);
+    g_rand_free(rnd);
+    close(dfd);
+}
+
 #define ADD(name, fn) \
     g_test_add("/passthrough/" name, struct fx, NULL, fx_setup, fn, fx_teardown)
 
@@ -1760,6 +2312,7 @@ int main(int argc, char **argv)
     ADD("open-types", test_open_types);
     ADD("link-without-cap", test_link_without_cap);
     ADD("xattr", test_xattr);
+    ADD("xattr-hidden", test_xattr_hidden);
     ADD("readonly", test_readonly);
     ADD("destroy", test_destroy);
     ADD("fd-exhaustion", test_fd_exhaustion);
@@ -1767,6 +2320,15 @@ int main(int argc, char **argv)
     ADD("concurrency", test_concurrency);
     ADD("release-races-read", test_release_races_read);
     ADD("concurrent-lookup-readdirplus", test_concurrent_lookup_readdirplus);
+    ADD("locks", test_locks);
+    ADD("flock", test_flock);
+    ADD("lock-wait", test_lock_wait);
+    ADD("tmpfile", test_tmpfile);
+    ADD("mknod-kinds", test_mknod_kinds);
+    g_test_add("/passthrough/readdir-changing", struct fx, GINT_TO_POINTER(0),
+               fx_setup, test_readdir_changing, fx_teardown);
+    g_test_add("/passthrough/readdirplus-changing", struct fx, GINT_TO_POINTER(1),
+               fx_setup, test_readdir_changing, fx_teardown);
 
     return g_test_run();
 }
