@@ -19,6 +19,10 @@
  * it. References that need no fd (the guest's lookups, the one
  * pt_inode_find_or_add() returns) never open one, so an idle inode costs no
  * fd. Inodes of a mount where handles do not work keep an fd (prefer mode).
+ * Such an entry does not pin its host inode: once the host removes it, its
+ * number may be given to a new inode, and only the handle (which carries
+ * the inode's generation) tells the two apart; a lookup that finds the key
+ * with another handle takes the stale entry out of the hash.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -388,20 +392,40 @@ static void inode_put(struct pt_fs *fs, struct pt_inode *inode)
         inode_free(fs, inode);
 }
 
+/* Whether a hash entry is the host inode `handle` (NULL: none made) names.
+ * inode_lock held. An entry without a handle pins its inode, so its number
+ * cannot belong to another one. */
+static bool same_host_inode(const struct pt_inode *inode, const struct file_handle *handle)
+{
+    if (!inode->handle || !handle)
+        return true;
+    return inode->handle->handle_type == handle->handle_type &&
+           inode->handle->handle_bytes == handle->handle_bytes &&
+           memcmp(inode->handle->f_handle, handle->f_handle, handle->handle_bytes) == 0;
+}
+
 int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
                          bool submount, struct pt_inode **out)
 {
     _cleanup_close_ int owned_fd = fd;
+    _cleanup_free_ struct file_handle *handle = NULL;
     dev_t dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
     ino_t ino = stx->stx_ino;
     uint64_t mnt_id = (stx->stx_mask & STATX_MNT_ID) ? stx->stx_mnt_id : 0;
     struct pt_inode *inode;
+    int mount_fd = -1;
+
+    /* The handle comes first: it tells whether an entry with this key is
+     * still this inode (see the file comment). */
+    int r = make_handle(fs, owned_fd, &handle, &mount_fd);
+    if (r < 0)
+        return r;
 
     pthread_rwlock_rdlock(&fs->inode_lock);
     inode = hash_find(fs, dev, ino, mnt_id);
     /* Entries in the hash are live (see the file comment): tryref only
      * fails if that invariant is broken, and then we add a fresh one. */
-    if (inode && !pt_slot_tryref(&inode->slot))
+    if (inode && (!same_host_inode(inode, handle) || !pt_slot_tryref(&inode->slot)))
         inode = NULL;
     pthread_rwlock_unlock(&fs->inode_lock);
     if (inode) {
@@ -409,30 +433,23 @@ int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
         return 0;
     }
 
-    struct file_handle *handle = NULL;
-    int mount_fd = -1;
-    int r = 0;
     /* A file without a name (O_TMPFILE, or unlinked while open) cannot be
-     * opened by handle again: it keeps its fd. */
-    if (!(stx->stx_mask & STATX_NLINK) || stx->stx_nlink > 0)
-        r = make_handle(fs, owned_fd, &handle, &mount_fd);
-    if (r < 0)
-        return r;
+     * opened by handle again: it keeps its fd (the handle still serves to
+     * compare). */
+    bool keep_fd = !handle || ((stx->stx_mask & STATX_NLINK) && stx->stx_nlink == 0);
     struct pt_slot *slot;
     r = pt_idtable_alloc(&fs->inodes, &slot);
-    if (r < 0) {
-        free(handle);
+    if (r < 0)
         return r;
-    }
     struct pt_inode *fresh = (struct pt_inode *)slot;
-    fresh->handle = handle;
-    fresh->mount_fd = mount_fd;
+    fresh->handle = keep_fd ? NULL : TAKE_PTR(handle);
+    fresh->mount_fd = keep_fd ? -1 : mount_fd;
     pthread_mutex_init(&fresh->fd_lock, NULL);
     fresh->fd_users = 0;
-    if (handle)
-        fresh->fd = -1; /* owned_fd is closed on return */
-    else
+    if (keep_fd)
         fresh->fd = TAKE_FD(owned_fd);
+    else
+        fresh->fd = -1; /* owned_fd is closed on return */
     fresh->type = stx->stx_mode & S_IFMT;
     fresh->dev = dev;
     fresh->ino = ino;
@@ -445,7 +462,8 @@ int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
 
     pthread_rwlock_wrlock(&fs->inode_lock);
     inode = hash_find(fs, dev, ino, mnt_id);
-    if (inode && pt_slot_tryref(&inode->slot)) {
+    if (inode && same_host_inode(inode, keep_fd ? handle : fresh->handle) &&
+        pt_slot_tryref(&inode->slot)) {
         /* Lost a race with another lookup of the same inode. */
         pthread_rwlock_unlock(&fs->inode_lock);
         pt_slot_unref(&fresh->slot);
@@ -453,6 +471,10 @@ int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
         *out = inode;
         return 0;
     }
+    /* An entry left with the key is of a removed inode whose number was
+     * reused: it lives on for the guest's nodeid, no longer findable. */
+    if (inode)
+        hash_remove(fs, inode);
     hash_insert(fs, fresh);
     pthread_rwlock_unlock(&fs->inode_lock);
     *out = fresh;

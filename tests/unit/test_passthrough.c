@@ -2279,6 +2279,60 @@ static void test_readdir_changing(struct fx *f, gconstpointer data)
     close(dfd);
 }
 
+/* With file handles an inode the guest still knows is not pinned: when the
+ * host removes it and gives its number to a new inode, a lookup of the new
+ * one must not answer with the old nodeid. */
+static void test_handles_inode_number_reused(struct fx *f, gconstpointer data)
+{
+    f->cfg.inode_handles = PT_HANDLES_MANDATORY;
+    pt_fs_free(f->fs);
+    if (pt_fs_new(&f->cfg, &f->fs) < 0) {
+        f->cfg.inode_handles = PT_HANDLES_NEVER;
+        fx_open(f);
+        g_test_skip("the temporary directory's filesystem has no file handles");
+        return;
+    }
+    struct pt_init_caps caps = { 0 };
+    pt_init(f->fs, &caps);
+
+    struct pt_entry old, e;
+    struct stat st;
+    g_assert_cmpint(mkdirat(f->dfd, "gone", 0755), ==, 0);
+    g_assert_cmpint(pt_lookup(f->fs, &root_ctx, PT_ROOT_ID, "gone", &old), ==, 0);
+    g_assert_cmpint(unlinkat(f->dfd, "gone", AT_REMOVEDIR), ==, 0);
+
+    /* The number comes back soon on most filesystems; try for a while. */
+    char name[32];
+    bool reused = false;
+    for (unsigned i = 0; i < 5000 && !reused; i++) {
+        snprintf(name, sizeof(name), "new%u", i);
+        int fd = openat(f->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(fstat(fd, &st), ==, 0);
+        close(fd);
+        reused = st.st_ino == old.attr.st.st_ino;
+        if (!reused)
+            g_assert_cmpint(unlinkat(f->dfd, name, 0), ==, 0);
+    }
+    if (!reused) {
+        pt_forget(f->fs, old.nodeid, 1);
+        g_test_skip("the filesystem did not reuse the inode number");
+        return;
+    }
+    g_assert_cmpint(pt_lookup(f->fs, &root_ctx, PT_ROOT_ID, name, &e), ==, 0);
+    g_assert_cmpuint(e.nodeid, !=, old.nodeid);
+    g_assert_true(S_ISREG(e.attr.st.st_mode));
+    /* and the new nodeid is found again, the old one stays stale */
+    struct pt_entry again;
+    g_assert_cmpint(pt_lookup(f->fs, &root_ctx, PT_ROOT_ID, name, &again), ==, 0);
+    g_assert_cmpuint(again.nodeid, ==, e.nodeid);
+    struct pt_attr a;
+    g_assert_cmpint(pt_getattr(f->fs, &root_ctx, old.nodeid, false, 0, &a), ==, -EBADF);
+    pt_forget(f->fs, e.nodeid, 2);
+    pt_forget(f->fs, old.nodeid, 1);
+    g_assert_cmpuint(counts_inodes(f), ==, 1);
+}
+
 #define ADD(name, fn) \
     g_test_add("/passthrough/" name, struct fx, NULL, fx_setup, fn, fx_teardown)
 
@@ -2294,6 +2348,7 @@ int main(int argc, char **argv)
     ADD("create-ownership", test_create_ownership);
     ADD("create-umask", test_create_umask);
     ADD("create-entry-is-the-open-file", test_create_entry_is_the_open_file);
+    ADD("handles-inode-number-reused", test_handles_inode_number_reused);
     ADD("creds-restored", test_creds_are_per_thread);
     ADD("setattr", test_setattr);
     ADD("access", test_access);
