@@ -34,7 +34,10 @@
  *    daemon's statistics (SIGUSR1) must show 1 inode and 0 open handles,
  *    and it must exit 0 when the frontend disconnects.
  *
- * VFSD_STRESS_SECONDS sets the duration (default 12).
+ * VFSD_STRESS_SECONDS sets the duration (default 12). VFSD_STRESS_STALE_OK=1
+ * is for a daemon that keeps inodes as file handles instead of open fds: it
+ * cannot reopen one the host has removed (EBADF/ESTALE on any nodeid), and
+ * the removed inode's number may name a new inode under a new nodeid.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -334,6 +337,7 @@ struct stress {
 
     pthread_mutex_t ctl_lock;    /* vhost-user control messages */
 
+    bool stale_ok;               /* VFSD_STRESS_STALE_OK: see the top */
     int stop;                    /* atomic: workers end */
     int forget_stop;             /* atomic: the FORGET thread ends */
     int failed;                  /* atomic */
@@ -427,8 +431,10 @@ static bool grant(struct stress *st, const struct fuse_entry_out *e, enum kind w
              (unsigned long long)e->attr.ino);
         return false;
     }
+    /* (Without pinned inodes the number of a removed one is reused: then an
+     * old nodeid keeps it while a new one names the new inode.) */
     struct node *other = g_hash_table_lookup(st->inos, &n->ino);
-    if (other && other != n && other->count > 0) {
+    if (other && other != n && other->count > 0 && !st->stale_ok) {
         uint64_t o = other->nodeid;
         pthread_mutex_unlock(&st->nodes_lock);
         fail(st, "%s: inode %llu has two nodeids with lookups: %#llx and %#llx", what,
@@ -482,7 +488,7 @@ static bool pick_node(struct stress *st, struct rng *r, enum kind want, unsigned
 /* Whether EBADF for a request on ref is explained by a FORGET that took its last lookup. */
 static bool ebadf_ok(struct stress *st, const struct node_ref *ref)
 {
-    if (!ref->counted)
+    if (!ref->counted || st->stale_ok)
         return true;
     pthread_mutex_lock(&st->nodes_lock);
     struct node *n = g_hash_table_lookup(st->nodes, &ref->nodeid);
@@ -1062,6 +1068,8 @@ static void finish_op(struct worker *w, struct op *op)
         bad_reply(w, op, "malformed reply");
         return;
     }
+    if (res == -ESTALE && st->stale_ok && op->a.nodeid)
+        res = -EBADF; /* a file handle that no longer opens: same as a forgotten nodeid */
 
     switch (op->kind) {
     case OP_LOOKUP:
@@ -1755,6 +1763,7 @@ static void test_stress(struct fx *f, gconstpointer data)
 
     st->f = f;
     st->dev = f->dev;
+    st->stale_ok = g_strcmp0(g_getenv("VFSD_STRESS_STALE_OK"), "1") == 0;
     pthread_mutex_init(&st->nodes_lock, NULL);
     pthread_mutex_init(&st->sh_lock, NULL);
     pthread_mutex_init(&st->ctl_lock, NULL);
