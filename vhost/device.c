@@ -820,7 +820,8 @@ void vhu_dev_log_stats(struct vhu_dev *dev)
                  (unsigned long long)vq_stat_get(&vq->stats.kicks),
                  (unsigned long long)vq_stat_get(&vq->stats.sleeps),
                  (unsigned long long)vq_stat_get(&vq->stats.poll_hits),
-                 (unsigned long long)dev->queues[i].poll_ns / 1000,
+                 (unsigned long long)__atomic_load_n(&dev->queues[i].poll_ns,
+                                                     __ATOMIC_RELAXED) / 1000,
                  (unsigned long long)vq_stat_get(&vq->stats.notifies),
                  (unsigned long long)vq_stat_get(&vq->stats.suppressed),
                  __atomic_load_n(&vq->broken, __ATOMIC_RELAXED) ? " (broken)" : "");

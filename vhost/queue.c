@@ -169,12 +169,15 @@ static void queue_adapt_poll(struct vhu_queue *q, uint64_t waited_ns)
 {
     if (!q->poll_max_ns)
         return;
+    uint64_t ns = q->poll_ns;
     if (waited_ns > q->poll_max_ns)
-        q->poll_ns /= 2;
-    else if (waited_ns > q->poll_ns)
-        q->poll_ns = MIN(q->poll_max_ns, q->poll_ns ? q->poll_ns * 2 : 4000u);
-    if (q->poll_ns < 1000)
-        q->poll_ns = 0;
+        ns /= 2;
+    else if (waited_ns > ns)
+        ns = MIN(q->poll_max_ns, ns ? ns * 2 : 4000u);
+    if (ns < 1000)
+        ns = 0;
+    /* the statistics dump reads it from the message thread */
+    __atomic_store_n(&q->poll_ns, ns, __ATOMIC_RELAXED);
 }
 
 static void *queue_thread(void *arg)

@@ -30,7 +30,8 @@ struct vhu_queue {
     void *qctx;               /* handler's per-queue context */
     unsigned mem_gen;         /* queue thread: generation of vq.mem */
     uint64_t poll_max_ns;     /* set at init */
-    uint64_t poll_ns;         /* queue thread: the current adaptive polling window */
+    uint64_t poll_ns;         /* the current adaptive polling window: written by the queue
+                               * thread (atomic store), read by others atomically */
 };
 
 int vhu_queue_init(struct vhu_queue *q, unsigned index, const struct vhu_queue_handler *h,
