@@ -299,16 +299,16 @@ static void test_symlink_targets(struct fx *f, gconstpointer data)
 struct swapper {
     struct fx *f;
     bool guest;              /* RENAME2 from the guest (queue 2), else host renameat2 */
-    volatile bool stop;
+    bool stop;               /* atomic */
     unsigned swaps;
-    int error;
+    int error;               /* atomic */
 };
 
 static void *swap_loop(void *arg)
 {
     struct swapper *s = arg;
     struct fuse_rename2_in in = { .newdir = ROOT, .flags = RENAME_EXCHANGE };
-    while (!s->stop) {
+    while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
         int r;
         if (s->guest) {
             struct tc_fuse_req req = {
@@ -321,7 +321,7 @@ static void *swap_loop(void *arg)
                                                                                         : 0;
         }
         if (r < 0) {
-            s->error = r;
+            __atomic_store_n(&s->error, r, __ATOMIC_RELEASE);
             break;
         }
         s->swaps++;
@@ -362,7 +362,9 @@ static void test_swap_race(struct fx *f, gconstpointer data)
         pthread_t t;
         unsigned found = 0, refused = 0;
         g_assert_cmpint(pthread_create(&t, NULL, swap_loop, &s), ==, 0);
-        for (unsigned i = 0; i < SWAP_ROUNDS && !s.error; i++) {
+        for (unsigned i = 0; i < SWAP_ROUNDS; i++) {
+            if (__atomic_load_n(&s.error, __ATOMIC_ACQUIRE))
+                break;
             const char *name = (i & 1) ? "s" : "d";
             int r = tc_fuse_lookup(f->dev, ROOT, name, &e);
             if (r == -ENOENT)
@@ -388,7 +390,7 @@ static void test_swap_race(struct fx *f, gconstpointer data)
             }
             g_assert_cmpint(tc_fuse_forget(f->dev, n, 1), ==, 0);
         }
-        s.stop = true;
+        __atomic_store_n(&s.stop, true, __ATOMIC_RELEASE);
         pthread_join(t, NULL);
         g_assert_cmpint(s.error, ==, 0);
         g_test_message("%s swaps: %u; lookups through it found the inside file %u times, "
