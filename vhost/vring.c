@@ -415,10 +415,13 @@ static void req_done_cb(struct req *r, uint32_t written)
         vq->notify_pending = true;
     else
         notify_locked(vq);
+    vq_stat_add(&vq->stats.completed, 1);
+    /* The last completion lets vq_wait_idle() return, and the queue (even
+     * the device) may be freed from then on: vq is not touched after the
+     * unlock. The map is our own reference. */
     if (--vq->inflight == 0)
         pthread_cond_broadcast(&vq->idle_cond);
     pthread_mutex_unlock(&vq->used_lock);
-    vq_stat_add(&vq->stats.completed, 1);
     vhu_memmap_unref(mem);
 }
 
