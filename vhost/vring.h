@@ -86,7 +86,7 @@ struct vq {
     uint16_t signalled_used;   /* used_lock */
     bool signalled_used_valid; /* used_lock */
     int call_fd;               /* used_lock; -1 none */
-    int err_fd;                /* message thread */
+    int err_fd;                /* used_lock (written by the message thread) */
     unsigned inflight;         /* used_lock (written), atomic reads */
     bool notify_pending;       /* used_lock: the queue thread's batch owes a notification */
     bool notify_owed;          /* used_lock: one was due while there was no call eventfd */
@@ -155,6 +155,8 @@ void vq_wait_idle(struct vq *vq);
 /* The same for at most `ms` milliseconds; returns whether it is idle. */
 bool vq_wait_idle_for(struct vq *vq, unsigned ms);
 
+/* Replaces the error eventfd (takes ownership of fd, -1 for none). Any thread. */
+void vq_set_err_fd(struct vq *vq, int fd);
 /*
  * Replaces the call eventfd (takes ownership of fd, -1 for none). A
  * notification that was due while the queue had none is sent to the new one.
