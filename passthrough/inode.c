@@ -458,16 +458,16 @@ int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
     atomic_store_explicit(&fresh->nlookup, 0, memory_order_relaxed);
     atomic_store_explicit(&fresh->locks, NULL, memory_order_relaxed);
     fresh->hash_next = 0;
-    pt_slot_publish(&fresh->slot);
 
+    /* Published (reachable by its nodeid) only once it has won: a guest
+     * guessing the next id must never reach an inode about to be freed. */
     pthread_rwlock_wrlock(&fs->inode_lock);
     inode = hash_find(fs, dev, ino, mnt_id);
     if (inode && same_host_inode(inode, keep_fd ? handle : fresh->handle) &&
         pt_slot_tryref(&inode->slot)) {
         /* Lost a race with another lookup of the same inode. */
         pthread_rwlock_unlock(&fs->inode_lock);
-        pt_slot_unref(&fresh->slot);
-        inode_free(fs, fresh);
+        inode_free(fs, fresh); /* never published: nobody else saw it */
         *out = inode;
         return 0;
     }
@@ -475,6 +475,7 @@ int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
      * reused: it lives on for the guest's nodeid, no longer findable. */
     if (inode)
         hash_remove(fs, inode);
+    pt_slot_publish(&fresh->slot); /* the caller's reference */
     hash_insert(fs, fresh);
     pthread_rwlock_unlock(&fs->inode_lock);
     *out = fresh;
