@@ -170,6 +170,7 @@ static void test_bad_regions(void)
     g_assert_cmpuint(m3->nregions, ==, 1);
     g_assert_cmpuint(m3->regions[0].gpa, ==, 0x10000);
     g_assert_cmpint(vhu_memmap_remove(m3, &ok, &m), ==, -ENOENT); /* already gone */
+    vhu_memmap_unref(m);
     vhu_memmap_unref(m2);
     vhu_memmap_unref(m3);
     close(fd);
