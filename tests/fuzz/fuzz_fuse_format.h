@@ -79,5 +79,8 @@ struct ffz_record {
 #define FFZ_REC_RAW_LEN     (1u << 1) /* the first 4 argument bytes are the
                                        * header's len field, not arguments */
 #define FFZ_REC_OPCODE_HIGH (1u << 2) /* opcode | 0x80000000 */
+#define FFZ_REC_TRUNCATE    (1u << 3) /* the readable side is only the first
+                                       * `arglen` bytes of header + arguments
+                                       * (shorter than a header if < 40) */
 
 #endif

@@ -6,7 +6,9 @@
  * rings), plus a few malformed ones. Built from the same structs the
  * targets read, so the seeds follow any format change.
  *
- *   gen_corpus DIR   writes DIR/<target>/<seed name>
+ *   gen_corpus DIR   writes DIR/<target>/<seed name>, and DIR/<target>.dict:
+ *                    libFuzzer dictionaries of the tokens the input formats
+ *                    are made of (record and message headers, names)
  *
  * Files it does not know (regression inputs found by fuzzing) are left
  * alone.
@@ -58,6 +60,38 @@ static void save(const char *target, const char *name, const struct buf *b)
         exit(1);
     }
     printf("%s (%zu bytes)\n", path, b->len);
+}
+
+/* libFuzzer dictionaries: DIR/<target>.dict, one quoted token a line. */
+static FILE *dict_open(const char *target)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.dict", out_dir, target);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fprintf(f, "# Tokens for %s, written by gen_corpus.\n", target);
+    return f;
+}
+
+static void dict_add(FILE *f, const char *name, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    fprintf(f, "%s=\"", name);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "\\x%02x", b[i]);
+    fprintf(f, "\"\n");
+}
+
+static void dict_close(FILE *f, const char *target)
+{
+    if (fclose(f) != 0) {
+        perror(target);
+        exit(1);
+    }
+    printf("%s/%s.dict\n", out_dir, target);
 }
 
 /* ---- fuzz_fuse_dispatch ---------------------------------------------------- */
@@ -292,6 +326,9 @@ static void fuse_seeds(void)
     struct fuse_write_in wbad = { .size = 100 };
     fuse_rec(b, FUSE_WRITE, ROOT, FFZ_SEL_ALL_ONES, &wbad, sizeof(wbad));
     fuse_rec(b, FUSE_IOCTL, ROOT, FFZ_SEL_RAW, a, sizeof(struct fuse_ioctl_in));
+    /* only 20 bytes reach the engine: no header at all */
+    fuse_rec_full(b, FUSE_GETATTR, ROOT, FFZ_SEL_RAW, FFZ_SEL_RAW, SHAPE_4K, FFZ_REC_TRUNCATE,
+                  a, 20);
     save("fuzz_fuse_dispatch", "malformed", b);
 
     /* Read-only share, no xattrs, cache=never, direct I/O allowed. */
@@ -308,6 +345,60 @@ static void fuse_seeds(void)
     fuse_rec(b, FUSE_GETXATTR, 1, FFZ_SEL_RAW, a, n);
     save("fuzz_fuse_dispatch", "readonly", b);
     free(b);
+}
+
+/* Record headers with the fixed argument size of each opcode, and names. */
+static void fuse_dict(void)
+{
+    static const struct { uint32_t opcode; uint16_t size; } ops[] = {
+        { FUSE_LOOKUP, 5 }, { FUSE_FORGET, sizeof(struct fuse_forget_in) },
+        { FUSE_GETATTR, sizeof(struct fuse_getattr_in) },
+        { FUSE_SETATTR, sizeof(struct fuse_setattr_in) }, { FUSE_READLINK, 0 },
+        { FUSE_SYMLINK, 10 }, { FUSE_MKNOD, sizeof(struct fuse_mknod_in) + 2 },
+        { FUSE_MKDIR, sizeof(struct fuse_mkdir_in) + 2 }, { FUSE_UNLINK, 2 }, { FUSE_RMDIR, 2 },
+        { FUSE_RENAME, sizeof(struct fuse_rename_in) + 4 },
+        { FUSE_LINK, sizeof(struct fuse_link_in) + 2 },
+        { FUSE_OPEN, sizeof(struct fuse_open_in) }, { FUSE_READ, sizeof(struct fuse_read_in) },
+        { FUSE_WRITE, sizeof(struct fuse_write_in) + 8 }, { FUSE_STATFS, 0 },
+        { FUSE_RELEASE, sizeof(struct fuse_release_in) },
+        { FUSE_FSYNC, sizeof(struct fuse_fsync_in) }, { FUSE_SETXATTR, 8 + 10 + 4 },
+        { FUSE_GETXATTR, sizeof(struct fuse_getxattr_in) + 10 },
+        { FUSE_LISTXATTR, sizeof(struct fuse_getxattr_in) }, { FUSE_REMOVEXATTR, 10 },
+        { FUSE_FLUSH, sizeof(struct fuse_flush_in) }, { FUSE_INIT, sizeof(struct fuse_init_in) },
+        { FUSE_OPENDIR, sizeof(struct fuse_open_in) },
+        { FUSE_READDIR, sizeof(struct fuse_read_in) },
+        { FUSE_RELEASEDIR, sizeof(struct fuse_release_in) },
+        { FUSE_FSYNCDIR, sizeof(struct fuse_fsync_in) },
+        { FUSE_ACCESS, sizeof(struct fuse_access_in) },
+        { FUSE_CREATE, sizeof(struct fuse_create_in) + 2 },
+        { FUSE_INTERRUPT, sizeof(struct fuse_interrupt_in) }, { FUSE_DESTROY, 0 },
+        { FUSE_BATCH_FORGET, sizeof(struct fuse_batch_forget_in) + sizeof(struct fuse_forget_one) },
+        { FUSE_FALLOCATE, sizeof(struct fuse_fallocate_in) },
+        { FUSE_READDIRPLUS, sizeof(struct fuse_read_in) },
+        { FUSE_RENAME2, sizeof(struct fuse_rename2_in) + 4 },
+        { FUSE_LSEEK, sizeof(struct fuse_lseek_in) },
+        { FUSE_COPY_FILE_RANGE, sizeof(struct fuse_copy_file_range_in) },
+        { FUSE_SYNCFS, sizeof(struct fuse_syncfs_in) },
+    };
+    static const char *const names[] = {
+        "file", "dir", "inner", "sub", "link", "fifo", "..", ".", "user.fuzz",
+        "system.posix_acl_access", "system.posix_acl_default", "trusted.t", "security.s",
+    };
+    FILE *f = dict_open("fuzz_fuse_dispatch");
+    char name[32];
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        struct ffz_record r = {
+            .opcode = (uint8_t)ops[i].opcode, .node = 1, .fh = 0, .aux = 0, .shape = SHAPE_4K,
+            .arglen = { (uint8_t)ops[i].size, (uint8_t)(ops[i].size >> 8) },
+        };
+        snprintf(name, sizeof(name), "op%u", ops[i].opcode);
+        dict_add(f, name, &r, sizeof(r));
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(name, sizeof(name), "name%zu", i);
+        dict_add(f, name, names[i], strlen(names[i]) + 1);
+    }
+    dict_close(f, "fuzz_fuse_dispatch");
 }
 
 /* ---- fuzz_vhost_messages ----------------------------------------------------- */
@@ -443,6 +534,50 @@ static void vhost_seeds(void)
     vhu_msg(b, VHU_GET_FEATURES, 0, 0, NULL, 0);
     save("fuzz_vhost_messages", "malformed", b);
     free(b);
+}
+
+/* Message headers with the payload size and fd count each request takes. */
+static void vhost_dict(void)
+{
+    static const struct { uint32_t request, size, nfds; } msgs[] = {
+        { VHU_GET_FEATURES, 0, 0 }, { VHU_SET_FEATURES, 8, 0 }, { VHU_SET_OWNER, 0, 0 },
+        { VHU_RESET_OWNER, 0, 0 }, { VHU_SET_MEM_TABLE, 8 + 32, 1 },
+        { VHU_SET_MEM_TABLE, 8 + 64, 2 }, { VHU_SET_MEM_TABLE, 8, 0 },
+        { VHU_SET_LOG_BASE, 16, 1 }, { VHU_SET_LOG_FD, 0, 1 }, { VHU_SET_VRING_NUM, 8, 0 },
+        { VHU_SET_VRING_ADDR, 40, 0 }, { VHU_SET_VRING_BASE, 8, 0 },
+        { VHU_GET_VRING_BASE, 8, 0 }, { VHU_SET_VRING_KICK, 8, 1 },
+        { VHU_SET_VRING_CALL, 8, 1 }, { VHU_SET_VRING_ERR, 8, 1 },
+        { VHU_GET_PROTOCOL_FEATURES, 0, 0 }, { VHU_SET_PROTOCOL_FEATURES, 8, 0 },
+        { VHU_GET_QUEUE_NUM, 0, 0 }, { VHU_SET_VRING_ENABLE, 8, 0 },
+        { VHU_SET_BACKEND_REQ_FD, 0, 1 }, { VHU_SET_VRING_ENDIAN, 8, 0 },
+        { VHU_GET_CONFIG, 12 + 40, 0 }, { VHU_SET_CONFIG, 12 + 4, 0 },
+        { VHU_GET_INFLIGHT_FD, 16, 0 }, { VHU_SET_INFLIGHT_FD, 16, 1 },
+        { VHU_RESET_DEVICE, 0, 0 }, { VHU_GET_MAX_MEM_SLOTS, 0, 0 },
+        { VHU_ADD_MEM_REG, 40, 1 }, { VHU_REM_MEM_REG, 40, 1 }, { VHU_GET_STATUS, 0, 0 },
+    };
+    FILE *f = dict_open("fuzz_vhost_messages");
+    char name[32];
+    for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+        for (uint32_t ack = 0; ack < 2; ack++) {
+            struct vhu_hdr h = { .request = msgs[i].request,
+                                 .flags = VHU_VERSION | (ack ? VHU_FLAG_NEED_REPLY : 0) |
+                                          msgs[i].nfds << 16,
+                                 .size = msgs[i].size };
+            snprintf(name, sizeof(name), "msg%u_%u%s", msgs[i].request, msgs[i].size,
+                     ack ? "_ack" : "");
+            dict_add(f, name, &h, sizeof(h));
+        }
+    }
+    struct vhu_mem_region reg = { .guest_phys_addr = 0, .memory_size = VQ_MEM,
+                                  .userspace_addr = VQ_UADDR };
+    dict_add(f, "region", &reg, sizeof(reg));
+    uint64_t v = VQ_UADDR;
+    dict_add(f, "uaddr", &v, sizeof(v));
+    v = ALL_FEATURES;
+    dict_add(f, "features", &v, sizeof(v));
+    v = ALL_PROTOCOL;
+    dict_add(f, "protocol_features", &v, sizeof(v));
+    dict_close(f, "fuzz_vhost_messages");
 }
 
 /* ---- fuzz_vring ----------------------------------------------------------------- */
@@ -582,7 +717,9 @@ int main(int argc, char **argv)
         return 1;
     }
     fuse_seeds();
+    fuse_dict();
     vhost_seeds();
+    vhost_dict();
     vring_seeds();
     return 0;
 }
