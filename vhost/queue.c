@@ -54,7 +54,10 @@ void vhu_queue_set_features(struct vhu_queue *q, bool event_idx, bool indirect,
 
 int vhu_queue_set_num(struct vhu_queue *q, uint32_t num)
 {
-    if (q->running)
+    /* The per-head state and the ring translations are sized by num from
+     * vq_start() to vq_stop(), thread or not: a restart that failed (rings
+     * no longer in guest memory) leaves the ring started without one. */
+    if (q->ring_started)
         return -EBUSY;
     q->vq.num = num;
     return 0;
