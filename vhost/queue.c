@@ -222,8 +222,9 @@ static void thread_stop(struct vhu_queue *q)
 
 int vhu_queue_set_kick(struct vhu_queue *q, int fd, struct vhu_dev *dev)
 {
-    q->dev = dev;
     thread_stop(q);
+    /* After the stop: a running thread reads q->dev. */
+    q->dev = dev;
     if (q->kick_fd >= 0)
         close(q->kick_fd);
     q->kick_fd = fd;
