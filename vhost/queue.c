@@ -43,13 +43,16 @@ void vhu_queue_wake(struct vhu_queue *q)
 void vhu_queue_set_features(struct vhu_queue *q, bool event_idx, bool indirect,
                             bool enable_on_start)
 {
+    q->event_idx = event_idx;
+    q->indirect = indirect;
+    q->enable_on_start = enable_on_start;
     if (q->running) {
+        /* The queue thread reads the ring's copy: queue_start() updates it. */
         log_warn("queue %u: features changed while running; applied at the next start",
                  q->vq.index);
+        return;
     }
-    q->vq.event_idx = event_idx;
-    q->vq.indirect = indirect;
-    q->enable_on_start = enable_on_start;
+    vq_set_features(&q->vq, event_idx, indirect);
 }
 
 int vhu_queue_set_num(struct vhu_queue *q, uint32_t num)
@@ -180,6 +183,8 @@ static int queue_start(struct vhu_queue *q)
     struct vhu_memmap *m = vhu_dev_mem_get(q->dev, &gen);
     int r;
 
+    /* No thread runs: features acked since it stopped apply now. */
+    vq_set_features(vq, q->event_idx, q->indirect);
     if (!q->ring_started) {
         r = vq_start(vq, m);
         if (r < 0) {
