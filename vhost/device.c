@@ -567,9 +567,7 @@ static int h_set_vring_err(struct vhu_dev *dev, struct vhu_msg *m)
     struct vhu_queue *q = vring_fd_msg(dev, m, &fd);
     if (!q)
         return H_PROTOCOL;
-    if (q->vq.err_fd >= 0)
-        close(q->vq.err_fd);
-    q->vq.err_fd = fd;
+    vq_set_err_fd(&q->vq, fd);
     return H_OK;
 }
 

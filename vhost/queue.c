@@ -270,9 +270,7 @@ void vhu_queue_reset(struct vhu_queue *q)
     vhu_queue_stop(q);
     vhu_queue_close_kick(q);
     vq_set_call_fd(&q->vq, -1);
-    if (q->vq.err_fd >= 0)
-        close(q->vq.err_fd);
-    q->vq.err_fd = -1;
+    vq_set_err_fd(&q->vq, -1);
     q->vq.num = 0;
     q->vq.addr_set = false;
     q->vq.base = 0;

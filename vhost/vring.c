@@ -135,11 +135,14 @@ static void mark_broken(struct vq *vq, const char *why, unsigned head)
     if (!__atomic_exchange_n(&vq->broken, true, __ATOMIC_RELAXED)) {
         log_error("queue %u: %s (head %u); the queue is stopped until the frontend resets it",
                   vq->index, why, head);
+        /* used_lock: SET_VRING_ERR may replace (and close) the fd meanwhile */
+        pthread_mutex_lock(&vq->used_lock);
         if (vq->err_fd >= 0) {
             uint64_t one = 1;
             if (write(vq->err_fd, &one, sizeof(one)) < 0)
                 log_debug("queue %u: error eventfd write failed: %d", vq->index, errno);
         }
+        pthread_mutex_unlock(&vq->used_lock);
     }
 }
 
@@ -432,6 +435,16 @@ void vq_set_call_fd(struct vq *vq, int fd)
     pthread_mutex_lock(&vq->used_lock);
     int old = vq->call_fd;
     vq->call_fd = fd;
+    pthread_mutex_unlock(&vq->used_lock);
+    if (old >= 0)
+        close(old);
+}
+
+void vq_set_err_fd(struct vq *vq, int fd)
+{
+    pthread_mutex_lock(&vq->used_lock);
+    int old = vq->err_fd;
+    vq->err_fd = fd;
     pthread_mutex_unlock(&vq->used_lock);
     if (old >= 0)
         close(old);

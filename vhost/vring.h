@@ -69,7 +69,7 @@ struct vq {
     uint16_t signalled_used;   /* used_lock */
     bool signalled_used_valid; /* used_lock */
     int call_fd;               /* used_lock; -1 none */
-    int err_fd;                /* message thread */
+    int err_fd;                /* used_lock; -1 none */
     unsigned inflight;         /* used_lock (written), atomic reads */
     bool notify_pending;       /* used_lock: the queue thread's batch owes a notification */
 
@@ -120,6 +120,8 @@ void vq_wait_idle(struct vq *vq);
 
 /* Replaces the call eventfd (takes ownership of fd, -1 for none). */
 void vq_set_call_fd(struct vq *vq, int fd);
+/* Replaces the error eventfd (takes ownership of fd, -1 for none). */
+void vq_set_err_fd(struct vq *vq, int fd);
 
 /*
  * Sets the negotiated ring features. The queue thread must not be running;

@@ -255,7 +255,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!(setup.features & VFZ_F_NO_CALL))
         vq_set_call_fd(&st.vq, eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (setup.features & VFZ_F_ERR_FD)
-        st.vq.err_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        vq_set_err_fd(&st.vq, eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     FUZZ_CHECK(vq_start(&st.vq, map) == 0, "vq_start");
     st.used_idx = st.vq.used_idx;
     FUZZ_CHECK(st.used_idx == fuzz_le16(setup.used_idx), "used index not taken from the ring");
