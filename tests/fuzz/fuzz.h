@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 4, 5)));
 
-/* Open file descriptors of this process (from /proc/self/fd), -1 if unknown. */
+/* Open file descriptors of this process (from /proc/self/fd), pipes not
+ * counted; -1 if unknown. */
 int fuzz_count_fds(void);
 
 /* The daemon logs errors only, or everything when VFSD_FUZZ_LOG is set in
