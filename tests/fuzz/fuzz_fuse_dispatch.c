@@ -577,7 +577,7 @@ static void run_request(struct state *st, uint32_t opcode, uint64_t nodeid, uint
         memcpy(in + IN_HEADER_LEN, args, arglen);
     bool empties = shape & FFZ_SHAPE_EMPTIES;
     /* What the transport delivers may end before the header does. */
-    size_t in_sent = (flags & FFZ_REC_TRUNCATE) && arglen < in_len ? arglen : in_len;
+    size_t in_sent = (flags & FFZ_REC_TRUNCATE) ? arglen : in_len;
     pieces_layout(&pin, in, in_sent, shape & 3u, false, empties);
     pieces_layout(&pout, NULL, out_sizes[(shape >> 2) & 7u], (shape >> 5) & 3u, true, empties);
 
