@@ -129,17 +129,22 @@ static int region_cmp(const void *a, const void *b)
     return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
 }
 
-/* Sorts and checks that neither guest nor user ranges overlap. */
+/*
+ * Sorts and checks that neither guest nor user ranges overlap. Compares
+ * last bytes, not ends: a region may reach the top of the address space,
+ * where start + size wraps to 0 (region_valid() made sure start + size - 1
+ * does not).
+ */
 static int memmap_finish(struct vhu_memmap *m)
 {
     qsort(m->regions, m->nregions, sizeof(m->regions[0]), region_cmp);
     for (unsigned i = 1; i < m->nregions; i++)
-        if (m->regions[i - 1].gpa + m->regions[i - 1].size > m->regions[i].gpa)
+        if (m->regions[i - 1].gpa + (m->regions[i - 1].size - 1) >= m->regions[i].gpa)
             return -EINVAL;
     for (unsigned i = 0; i < m->nregions; i++)
         for (unsigned j = i + 1; j < m->nregions; j++) {
             const struct vhu_region *a = &m->regions[i], *b = &m->regions[j];
-            if (a->uaddr < b->uaddr + b->size && b->uaddr < a->uaddr + a->size)
+            if (a->uaddr <= b->uaddr + (b->size - 1) && b->uaddr <= a->uaddr + (a->size - 1))
                 return -EINVAL;
         }
     return 0;

@@ -50,18 +50,24 @@ void vhu_queue_wake(struct vhu_queue *q)
 void vhu_queue_set_features(struct vhu_queue *q, bool event_idx, bool indirect,
                             bool enable_on_start)
 {
+    q->event_idx = event_idx;
+    q->indirect = indirect;
+    q->enable_on_start = enable_on_start;
     if (q->running) {
+        /* The queue thread reads the ring's copy: queue_start() updates it. */
         log_warn("queue %u: features changed while running; applied at the next start",
                  q->vq.index);
+        return;
     }
-    q->vq.event_idx = event_idx;
-    q->vq.indirect = indirect;
-    q->enable_on_start = enable_on_start;
+    vq_set_features(&q->vq, event_idx, indirect);
 }
 
 int vhu_queue_set_num(struct vhu_queue *q, uint32_t num)
 {
-    if (q->running)
+    /* The per-head state and the ring translations are sized by num from
+     * vq_start() to vq_stop(), thread or not: a restart that failed (rings
+     * no longer in guest memory) leaves the ring started without one. */
+    if (q->ring_started)
         return -EBUSY;
     q->vq.num = num;
     return 0;
@@ -255,6 +261,8 @@ static int queue_start(struct vhu_queue *q)
     struct vhu_memmap *m = vhu_dev_mem_get(q->dev, &gen);
     int r;
 
+    /* No thread runs: features acked since it stopped apply now. */
+    vq_set_features(vq, q->event_idx, q->indirect);
     if (!q->ring_started) {
         r = vq_start(vq, m);
         if (r < 0) {
@@ -297,8 +305,9 @@ static void thread_stop(struct vhu_queue *q)
 
 int vhu_queue_set_kick(struct vhu_queue *q, int fd, struct vhu_dev *dev)
 {
-    q->dev = dev;
     thread_stop(q);
+    /* After the stop: a running thread reads q->dev. */
+    q->dev = dev;
     if (q->kick_fd >= 0)
         close(q->kick_fd);
     q->kick_fd = fd;

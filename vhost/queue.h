@@ -22,6 +22,8 @@ struct vhu_queue {
     int kick_fd;              /* message thread; read by the queue thread while running */
     int wake_fd;              /* eventfd: stop, enable and memory changes */
     bool enable_on_start;     /* no PROTOCOL_FEATURES: the ring starts enabled */
+    bool event_idx;           /* message thread: negotiated, for the next start */
+    bool indirect;            /* message thread: negotiated, for the next start */
     bool enabled;             /* atomic */
     bool stop;                /* atomic: asks the queue thread to exit */
     bool running;             /* message thread: the thread exists */

@@ -501,6 +501,17 @@ void vq_set_err_fd(struct vq *vq, int fd)
         close(old);
 }
 
+void vq_set_features(struct vq *vq, bool event_idx, bool indirect)
+{
+    /* used_lock: completions read event_idx in need_notify() */
+    pthread_mutex_lock(&vq->used_lock);
+    if (vq->event_idx != event_idx)
+        vq->signalled_used_valid = false; /* the next completion notifies */
+    vq->event_idx = event_idx;
+    vq->indirect = indirect;
+    pthread_mutex_unlock(&vq->used_lock);
+}
+
 void vq_set_call_fd(struct vq *vq, int fd)
 {
     pthread_mutex_lock(&vq->used_lock);

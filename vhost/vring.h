@@ -64,7 +64,7 @@ struct vq {
 
     /* Configuration: written by the message thread while stopped. */
     unsigned num;             /* 0 = not configured */
-    bool event_idx;
+    bool event_idx;           /* completions read it too: vq_set_features() */
     bool indirect;
     uint64_t desc_uaddr, avail_uaddr, used_uaddr;
     bool addr_set;
@@ -162,5 +162,11 @@ void vq_set_err_fd(struct vq *vq, int fd);
  * notification that was due while the queue had none is sent to the new one.
  */
 void vq_set_call_fd(struct vq *vq, int fd);
+
+/*
+ * Sets the negotiated ring features. The queue thread must not be running;
+ * requests may still be completing on other threads.
+ */
+void vq_set_features(struct vq *vq, bool event_idx, bool indirect);
 
 #endif

@@ -133,7 +133,7 @@ static void test_bad_regions(void)
 {
     struct vhu_memmap *m;
     int fd = memfd_create("r", MFD_CLOEXEC);
-    g_assert_cmpint(ftruncate(fd, 4096), ==, 0);
+    g_assert_cmpint(ftruncate(fd, 0x10000), ==, 0);
 
     struct vhu_mem_region zero = { .guest_phys_addr = 0, .memory_size = 0 };
     int f1 = dup(fd);
@@ -150,6 +150,31 @@ static void test_bad_regions(void)
     };
     int fds[2] = { dup(fd), dup(fd) };
     g_assert_cmpint(vhu_memmap_from_table(two, fds, 2, &m), ==, -EINVAL);
+
+    /* overlaps at the top of the address space, where start + size wraps */
+    struct vhu_mem_region top[2] = {
+        { .guest_phys_addr = UINT64_MAX - 0xffff, .memory_size = 0x10000,
+          .userspace_addr = 0x10000 },
+        { .guest_phys_addr = UINT64_MAX - 0x7fff, .memory_size = 4096,
+          .userspace_addr = 0x40000 },
+    };
+    fds[0] = dup(fd);
+    fds[1] = dup(fd);
+    g_assert_cmpint(vhu_memmap_from_table(top, fds, 2, &m), ==, -EINVAL);
+    struct vhu_mem_region utop[2] = {
+        { .guest_phys_addr = 0, .memory_size = 0x10000, .userspace_addr = UINT64_MAX - 0xffff },
+        { .guest_phys_addr = 0x100000, .memory_size = 4096,
+          .userspace_addr = UINT64_MAX - 0x7fff },
+    };
+    fds[0] = dup(fd);
+    fds[1] = dup(fd);
+    g_assert_cmpint(vhu_memmap_from_table(utop, fds, 2, &m), ==, -EINVAL);
+    /* touching the top without overlapping is fine */
+    top[1].guest_phys_addr = UINT64_MAX - 0x1ffff;
+    fds[0] = dup(fd);
+    fds[1] = dup(fd);
+    g_assert_cmpint(vhu_memmap_from_table(top, fds, 2, &m), ==, 0);
+    vhu_memmap_unref(m);
 
     /* a bad fd fails cleanly */
     int bad = -1;
