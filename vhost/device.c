@@ -785,13 +785,14 @@ int vhu_dev_serve(struct vhu_dev *dev, int conn_fd, int event_fd,
         if (!pfd[0].revents)
             continue;
         int r = msg_read(conn_fd, m);
+        if (r == 0)
+            r = msg_handle(dev, m);
+        /* Also those of a message cut short by the hang-up. */
+        msg_close_fds(m);
         if (r == -ECONNRESET) {
             log_info("vhost-user: frontend disconnected");
             break;
         }
-        if (r == 0)
-            r = msg_handle(dev, m);
-        msg_close_fds(m);
         if (r < 0) {
             log_error("vhost-user: closing the connection after a malformed message");
             result = -EPROTO;
