@@ -175,10 +175,16 @@ static void remove_share(void)
     rmdir(share_path);
 }
 
+/* Where libFuzzer's relative paths point: xattr calls move the cwd. */
+static int start_cwd = -1;
+
 static void setup_once(void)
 {
     const char *base = getenv("VFSD_FUZZ_DIR");
     struct rlimit rl;
+
+    start_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    FUZZ_CHECK(start_cwd >= 0, "open .: %s", strerror(errno));
 
     fuzz_setup_logs();
     trace = getenv("VFSD_FUZZ_TRACE") != NULL;
@@ -511,14 +517,14 @@ static void check_reply(struct state *st, uint32_t opcode, uint64_t unique, size
         }
         break;
     }
-    case FUSE_CREATE: {
+    case FUSE_CREATE: case FUSE_TMPFILE: {
         struct fuse_entry_out e;
         struct fuse_open_out o;
         want = sizeof(e) + sizeof(o);
         if (n == want) {
             memcpy(&e, p, sizeof(e));
             memcpy(&o, p + sizeof(e), sizeof(o));
-            FUZZ_CHECK(e.nodeid != 0, "CREATE without a nodeid");
+            FUZZ_CHECK(e.nodeid != 0, "opcode %u without a nodeid", opcode);
             known_add(&st->nodes, e.nodeid);
             known_add(&st->fhs, o.fh);
         }
@@ -718,6 +724,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                (unsigned long long)counts.handles);
     fp_session_free(st.s);
     pt_fs_free(st.fs);
+    /* The daemon parks its cwd at the shared root between path-form calls. */
+    FUZZ_CHECK(fchdir(start_cwd) == 0, "fchdir: %s", strerror(errno));
     int fds_after = fuzz_count_fds();
     FUZZ_CHECK(fds_after == fds_before, "%d file descriptors before, %d after", fds_before,
                fds_after);
