@@ -65,6 +65,10 @@ struct req {
     req_done_fn *done;        /* set by the transport */
     void *transport;          /* transport's own pointer (its queue) */
     uint32_t slot;            /* transport's own index (descriptor head) */
+    /* Set by the transport: would the thread that popped this request find
+     * more waiting right now? Only on that thread, while its queue runs
+     * (also after the request completed). NULL: unknown. */
+    bool (*more_waiting)(const struct req *req);
 
     const struct req_io_engine *io; /* optional, set by the executor */
     req_io_cb *io_cb;         /* the engine's: whom to call when the I/O completes */

@@ -35,6 +35,7 @@ struct exec_queue {
     struct uring *uring;      /* uring mode */
     unsigned pool_inflight;   /* atomic: requests handed to the pool, not yet finished */
     uint64_t slow_until_ns;   /* atomic: auto uses a threshold of 1 until then */
+    bool backlog;             /* auto, queue thread: requests queued up behind a slow inline one */
     struct exec_stats stats;  /* written by the queue thread, read relaxed */
     struct exec_queue *next;  /* stats_lock */
 };
@@ -165,6 +166,11 @@ void exec_queue_free(struct exec_queue *q)
     free(q);
 }
 
+unsigned exec_queue_pool_inflight(const struct exec_queue *q)
+{
+    return __atomic_load_n(&q->pool_inflight, __ATOMIC_ACQUIRE);
+}
+
 static unsigned depth_bucket(unsigned n)
 {
     unsigned b = 0;
@@ -194,10 +200,13 @@ static void submit_auto(struct exec_queue *q, struct req **reqs, unsigned n)
 {
     struct exec *e = q->e;
     uint64_t now = clock_now_ns();
-    unsigned depth = n + __atomic_load_n(&q->pool_inflight, __ATOMIC_RELAXED);
+    /* Requests that queued up in the ring while a slow one ran inline
+     * count as one more: the guest had them in flight together. */
+    unsigned depth = n + __atomic_load_n(&q->pool_inflight, __ATOMIC_RELAXED) + q->backlog;
     unsigned threshold = now < __atomic_load_n(&q->slow_until_ns, __ATOMIC_RELAXED)
                              ? 1 : e->cfg.auto_threshold;
 
+    q->backlog = false;
     if (depth > threshold) {
         to_pool(q, reqs, n);
         return;
@@ -205,7 +214,8 @@ static void submit_auto(struct exec_queue *q, struct req **reqs, unsigned n)
     uint64_t slow_ns = (uint64_t)e->cfg.auto_slow_us * 1000;
     for (unsigned i = 0; i < n; i++) {
         uint64_t t0 = now;
-        e->fn(e->ctx, reqs[i]);
+        struct req *r = reqs[i];
+        e->fn(e->ctx, r);
         stat_inc(&q->stats.inline_reqs, 1);
         now = clock_now_ns();
         if (now - t0 > slow_ns) {
@@ -216,6 +226,12 @@ static void submit_auto(struct exec_queue *q, struct req **reqs, unsigned n)
                 to_pool(q, reqs + i + 1, n - i - 1);
                 return;
             }
+            /* The batch is done, but the guest may have sent more while
+             * this one blocked the thread: those are not a new shallow
+             * batch, and running them inline one by one would serialize
+             * a queue that is two or more deep. */
+            if (r->more_waiting && r->more_waiting(r))
+                q->backlog = true;
         }
     }
 }

@@ -6,8 +6,9 @@
  *  - auto: inline while the queue is shallow, on the pool when it is deep
  *    (the batch just popped plus what the pool still holds for this queue
  *    exceeds a threshold) or when inline service is slow (a request that
- *    blocks the queue thread hands the rest of its batch to the pool, and
- *    the threshold drops to 1 for a while);
+ *    blocks the queue thread hands the rest of its batch, and what queued
+ *    up in the ring meanwhile, to the pool, and the threshold drops to 1
+ *    for a while);
  *  - uring: inline, but READ/WRITE/FSYNC/FALLOCATE are submitted to an
  *    io_uring owned by the queue thread, one io_uring_enter() per batch,
  *    completions reaped by the same thread: no hand-off at all.
@@ -58,6 +59,8 @@ int exec_queue_poll_fd(struct exec_queue *q);
 void exec_queue_poll(struct exec_queue *q);
 /* Would exec_queue_poll() find work? (no syscall, for polling) */
 bool exec_queue_ready(struct exec_queue *q);
+/* Requests of this queue handed to the pool and not finished yet. Any thread. */
+unsigned exec_queue_pool_inflight(const struct exec_queue *q);
 /* Queue thread, before it exits: finishes what this thread itself owes. */
 void exec_queue_drain(struct exec_queue *q);
 

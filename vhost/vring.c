@@ -67,6 +67,13 @@ void vq_done(struct vq *vq)
 
 static void req_done_cb(struct req *r, uint32_t written);
 
+/* The popping thread's view: has the driver made more chains available? */
+static bool req_more_waiting(const struct req *r)
+{
+    const struct vq_req *q = r->transport;
+    return vq_has_avail(q->vq);
+}
+
 struct rings {
     struct vring_desc *desc;
     struct vring_avail *avail;
@@ -112,6 +119,7 @@ int vq_start(struct vq *vq, struct vhu_memmap *mem)
         q->segs = q->segs_inline;
         q->seg_cap = VQ_INLINE_SEGS;
         q->req.done = req_done_cb;
+        q->req.more_waiting = req_more_waiting;
         q->req.transport = q;
         q->req.slot = i;
     }
