@@ -132,9 +132,7 @@ static void queue_mem_sync(void *arg)
 
 static void run_batch(struct vhu_queue *q, struct req **batch, unsigned n)
 {
-    vq_batch_begin(&q->vq);
     q->handler->handle(q->qctx, batch, n);
-    vq_batch_end(&q->vq);
 }
 
 static inline void cpu_relax(void)
@@ -207,11 +205,8 @@ static void *queue_thread(void *arg)
             while ((n = vq_pop_batch(vq, batch, batch_max)) > 0)
                 run_batch(q, batch, (unsigned)n);
             if (queue_poll_ring(q)) {
-                if (q->handler->ready && q->handler->ready(q->qctx)) {
-                    vq_batch_begin(vq);
+                if (q->handler->ready && q->handler->ready(q->qctx))
                     q->handler->poll(q->qctx);
-                    vq_batch_end(vq);
-                }
                 continue;
             }
             if (vq_wait_prepare(vq))
@@ -239,17 +234,11 @@ static void *queue_thread(void *arg)
         }
         if (pfd[1].revents & POLLIN)
             eventfd_drain(q->wake_fd);
-        if (extra_fd >= 0 && (pfd[2].revents & POLLIN)) {
-            vq_batch_begin(vq);
+        if (extra_fd >= 0 && (pfd[2].revents & POLLIN))
             q->handler->poll(q->qctx);
-            vq_batch_end(vq);
-        }
     }
-    if (q->handler->drain) {
-        vq_batch_begin(vq);
+    if (q->handler->drain)
         q->handler->drain(q->qctx);
-        vq_batch_end(vq);
-    }
     free(batch);
     return NULL;
 }

@@ -14,9 +14,6 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "virtio 1.0 rings are little endian; add conversions for this host");
 
-/* The queue whose batch the current thread is completing inline, if any. */
-static __thread struct vq *tls_batch_vq;
-
 static inline uint16_t *avail_event_ptr(struct vq *vq)
 {
     return (uint16_t *)&vq->used->ring[vq->num];
@@ -128,7 +125,6 @@ int vq_start(struct vq *vq, struct vhu_memmap *mem)
     /* The used index continues from what the driver last saw. */
     vq->used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
     vq->signalled_used_valid = false;
-    vq->notify_pending = false;
     vq->notify_owed = false;
     __atomic_store_n(&vq->broken, false, __ATOMIC_RELAXED);
     vq->inflight = 0;
@@ -422,10 +418,10 @@ static void req_done_cb(struct req *r, uint32_t written)
     vq->used_idx++;
     /* release: the element (and the reply bytes) before the index */
     __atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
-    if (tls_batch_vq == vq)
-        vq->notify_pending = true;
-    else
-        notify_locked(vq);
+    /* At once, whichever thread completes: the driver reaps and refills
+     * while the rest of a batch is served (EVENT_IDX keeps it from asking
+     * more than once per look at the ring). */
+    notify_locked(vq);
     vq_stat_add(&vq->stats.completed, 1);
     /* The last completion lets vq_wait_idle() return, and the queue (even
      * the device) may be freed from then on: vq is not touched after the
@@ -434,22 +430,6 @@ static void req_done_cb(struct req *r, uint32_t written)
         pthread_cond_broadcast(&vq->idle_cond);
     pthread_mutex_unlock(&vq->used_lock);
     vhu_memmap_unref(mem);
-}
-
-void vq_batch_begin(struct vq *vq)
-{
-    tls_batch_vq = vq;
-}
-
-void vq_batch_end(struct vq *vq)
-{
-    tls_batch_vq = NULL;
-    pthread_mutex_lock(&vq->used_lock);
-    if (vq->notify_pending) {
-        vq->notify_pending = false;
-        notify_locked(vq);
-    }
-    pthread_mutex_unlock(&vq->used_lock);
 }
 
 void vq_kicks_off(struct vq *vq)

@@ -88,7 +88,6 @@ struct vq {
     int call_fd;               /* used_lock; -1 none */
     int err_fd;                /* used_lock (written by the message thread) */
     unsigned inflight;         /* used_lock (written), atomic reads */
-    bool notify_pending;       /* used_lock: the queue thread's batch owes a notification */
     bool notify_owed;          /* used_lock: one was due while there was no call eventfd */
 
     struct vq_req *reqs;       /* [num], allocated at start */
@@ -141,14 +140,6 @@ static inline bool vq_has_avail(struct vq *vq)
 
 /* Suppresses kicks while the queue thread is busy (without EVENT_IDX). */
 void vq_kicks_off(struct vq *vq);
-
-/*
- * Between these, completions made by the calling thread (the queue thread
- * running requests inline) defer their notification; the end sends at most
- * one. Completions from other threads notify at once.
- */
-void vq_batch_begin(struct vq *vq);
-void vq_batch_end(struct vq *vq);
 
 /* Blocks until no request is in flight. */
 void vq_wait_idle(struct vq *vq);

@@ -135,10 +135,6 @@ static void complete_inflight(struct state *st, uint8_t action)
     struct req *keep[MAX_NUM];
     unsigned nkeep = 0;
     bool reverse = action & VFZ_A_REVERSE;
-    bool inline_batch = action & VFZ_A_INLINE;
-
-    if (inline_batch)
-        vq_batch_begin(&st->vq);
     for (unsigned k = 0; k < st->ninflight; k++) {
         unsigned i = reverse ? st->ninflight - 1 - k : k;
         struct req *r = st->inflight[i];
@@ -152,8 +148,6 @@ static void complete_inflight(struct state *st, uint8_t action)
                 written += (uint32_t)r->out[j].iov_len;
         complete(st, r, written);
     }
-    if (inline_batch)
-        vq_batch_end(&st->vq);
     memcpy(st->inflight, keep, nkeep * sizeof(keep[0]));
     st->ninflight = nkeep;
 }

@@ -57,7 +57,7 @@ struct vfz_round {
 #define VFZ_A_RESET     (1u << 0) /* first complete everything, stop and restart
                                    * the queue (the frontend's reset) */
 #define VFZ_A_REVERSE   (1u << 1) /* complete in reverse pop order */
-#define VFZ_A_INLINE    (1u << 2) /* complete between vq_batch_begin/end */
+#define VFZ_A_INLINE    (1u << 2) /* reserved: inline completions once deferred their notification */
 #define VFZ_A_KEEP_HALF (1u << 3) /* keep every other request in flight */
 #define VFZ_A_WAIT      (1u << 4) /* vq_kicks_off before, vq_wait_prepare after */
 #define VFZ_A_WRITE_ALL (1u << 5) /* report every writable byte as written */
