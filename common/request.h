@@ -65,9 +65,9 @@ struct req {
     req_done_fn *done;        /* set by the transport */
     void *transport;          /* transport's own pointer (its queue) */
     uint32_t slot;            /* transport's own index (descriptor head) */
-    /* Set by the transport: would the thread that popped this request find
-     * more waiting right now? Only on that thread, while its queue runs
-     * (also after the request completed). NULL: unknown. */
+    /* Set by the transport: when this request completed, were more waiting
+     * to be popped? Only on the thread that popped it, after it completed
+     * there, before that thread pops again. NULL: unknown. */
     bool (*more_waiting)(const struct req *req);
 
     const struct req_io_engine *io; /* optional, set by the executor */

@@ -64,11 +64,17 @@ void vq_done(struct vq *vq)
 
 static void req_done_cb(struct req *r, uint32_t written);
 
-/* The popping thread's view: has the driver made more chains available? */
+/*
+ * Were chains waiting to be popped when r completed? Asked on the queue
+ * thread after r completed there: nothing was popped in between. What the
+ * driver added after the completion (its answer to it) does not count.
+ */
 static bool req_more_waiting(const struct req *r)
 {
     const struct vq_req *q = r->transport;
-    return vq_has_avail(q->vq);
+    /* atomic: a request that has not completed after all (it waits on
+     * another thread) gives a stale answer, never a torn one */
+    return __atomic_load_n(&q->avail_at_done, __ATOMIC_RELAXED) != q->vq->last_avail;
 }
 
 struct rings {
@@ -411,6 +417,8 @@ static void req_done_cb(struct req *r, uint32_t written)
      * store on, the driver may add it again and the queue thread (which
      * does not take used_lock) pop it. q is not touched after this. */
     q->mem = NULL;
+    __atomic_store_n(&q->avail_at_done, __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE),
+                     __ATOMIC_RELAXED);
     __atomic_store_n(&q->inflight, false, __ATOMIC_RELEASE);
     struct vring_used_elem *e = &vq->used->ring[vq->used_idx % vq->num];
     e->id = slot;

@@ -31,6 +31,7 @@ struct vq_req {
     struct vq *vq;
     struct vhu_memmap *mem;   /* reference held while in flight */
     bool inflight;            /* owned by the queue thread at pop, by the completer after */
+    uint16_t avail_at_done;   /* atomic: the driver's avail index when it completed */
     unsigned seg_cap;
     struct iovec *segs;       /* readable segments, then writable ones; then as many
                                * again as the request's iov_scratch */

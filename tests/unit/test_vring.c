@@ -481,6 +481,33 @@ static void test_no_interrupt_flag(void)
     guest_teardown(&g);
 }
 
+/* What the executor asks after a request completed on the queue thread. */
+static void test_more_waiting(void)
+{
+    struct fake_guest g;
+    struct req *reqs[2];
+    guest_setup(&g, false, false);
+    set_desc(&g, g.desc, 0, GPA0 + 0x8000, 8, 0, 0);
+    set_desc(&g, g.desc, 1, GPA0 + 0x9000, 8, 0, 0);
+    make_avail(&g, 0);
+    g_assert_cmpint(vq_pop_batch(&g.vq, reqs, 2), ==, 1);
+    g_assert_nonnull(reqs[0]->more_waiting);
+    /* the driver adds one while the first is served */
+    make_avail(&g, 1);
+    req_complete(reqs[0], 0);
+    g_assert_true(reqs[0]->more_waiting(reqs[0]));
+
+    g_assert_cmpint(vq_pop_batch(&g.vq, reqs, 2), ==, 1);
+    req_complete(reqs[0], 0);
+    g_assert_false(reqs[0]->more_waiting(reqs[0]));
+    /* one added after the completion is the driver's answer to it */
+    make_avail(&g, 0);
+    g_assert_false(reqs[0]->more_waiting(reqs[0]));
+    g_assert_cmpint(vq_pop_batch(&g.vq, reqs, 2), ==, 1);
+    req_complete(reqs[0], 0);
+    guest_teardown(&g);
+}
+
 static void test_rings_outside_memory(void)
 {
     struct fake_guest g;
@@ -519,5 +546,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vring/malformed/indirect_outside", test_indirect_outside);
     g_test_add_func("/vring/malformed/indirect_with_next", test_indirect_with_next);
     g_test_add_func("/vring/malformed/too_many_segments", test_too_many_segments);
+    g_test_add_func("/vring/more_waiting", test_more_waiting);
     return g_test_run();
 }
