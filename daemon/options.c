@@ -18,7 +18,7 @@
 #define DEFAULT_AUTO_THRESHOLD 3
 #define DEFAULT_REQUEST_QUEUES 16
 #define DEFAULT_AUTO_SLOW_US 30
-#define DEFAULT_POLL_MAX_US 32
+#define DEFAULT_POLL_MAX_US 100
 
 enum {
     OPT_SHARED_DIR = 1000, OPT_SOCKET_PATH, OPT_FD, OPT_SOCKET_GROUP, OPT_TAG, OPT_CACHE,
@@ -97,7 +97,8 @@ void vfsd_options_usage(const char *prog)
            "                              while the queue is shallow and fast (auto), or with file\n"
            "                              I/O submitted to io_uring (default: inline when the pool\n"
            "                              size is 0, else pool)\n"
-           "  --auto-threshold N          auto: queue depths up to N run inline (default %d)\n"
+           "  --auto-threshold N          auto: queue depths up to N run inline, deeper ones too\n"
+           "                              while requests are quick (default %d)\n"
            "  --auto-slow-us N            auto: an inline request slower than this hands what\n"
            "                              waits behind it to the pool (default %d)\n"
            "  --request-queues N          most request queues accepted (default %d)\n"

@@ -52,6 +52,7 @@ static const char *const allowed[] = {
     "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait", "sigaltstack",
     "tgkill", "tkill", "restart_syscall", /* tgkill: SIGURG ends a waiting SETLKW */
     "clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "getrandom",
+    "getrusage", /* auto executor: was a slow inline request preempted? */
     "prctl", "prlimit64", "getrlimit", "uname", "sysinfo",
     /* syslog (reconnects after syslogd restarts) */
     "socket", "connect",

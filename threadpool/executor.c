@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include "common/cleanup.h"
 #include "common/clock.h"
@@ -16,6 +17,11 @@
 
 /* auto: how long the threshold stays at 1 after inline service was slow */
 #define SLOW_HOLD_NS (50ull * 1000 * 1000)
+/* auto: one deep batch in this many runs a request inline all the same */
+#define PROBE_EVERY 128
+/* auto: below this share of slow inline requests, a queue is "quick" */
+#define SHARE_ONE 1024u
+#define SHARE_QUICK (SHARE_ONE / 4)
 
 struct exec {
     struct exec_config cfg;
@@ -35,7 +41,12 @@ struct exec_queue {
     struct uring *uring;      /* uring mode */
     unsigned pool_inflight;   /* atomic: requests handed to the pool, not yet finished */
     uint64_t slow_until_ns;   /* atomic: auto uses a threshold of 1 until then */
+    uint64_t deep_until_ns;   /* auto, queue thread: slow and two deep lately: threshold 0 */
     bool backlog;             /* auto, queue thread: requests queued up behind a slow inline one */
+    unsigned slow_share;      /* auto, queue thread: share of recent inline requests that were
+                               * slow, moving average in 1/SHARE_ONE */
+    unsigned since_probe;     /* auto, queue thread: deep batches sent to the pool since one ran here */
+    long nivcsw;              /* auto, queue thread: involuntary switches seen at the last slow one */
     struct exec_stats stats;  /* written by the queue thread, read relaxed */
     struct exec_queue *next;  /* stats_lock */
 };
@@ -71,10 +82,10 @@ static inline void stat_inc(uint64_t *p, uint64_t v)
 static void pool_done(void *owner, uint64_t service_ns)
 {
     struct exec_queue *q = owner;
-    /* exec_queue_free() waits for pool_inflight to reach 0, so q lives until
+    /* auto does not learn from service_ns: on a busy machine it is mostly
+     * the worker waiting for a CPU, not the storage. Only inline times count.
+     * exec_queue_free() waits for pool_inflight to reach 0, so q lives until
      * the decrement below; nothing touches q after it. */
-    if (q->mode == EXEC_AUTO && service_ns > (uint64_t)q->e->cfg.auto_slow_us * 1000)
-        __atomic_store_n(&q->slow_until_ns, clock_now_ns() + SLOW_HOLD_NS, __ATOMIC_RELAXED);
     __atomic_sub_fetch(&q->pool_inflight, 1, __ATOMIC_RELEASE);
 }
 
@@ -195,6 +206,38 @@ static void to_pool(struct exec_queue *q, struct req **reqs, unsigned n)
     }
 }
 
+/*
+ * auto: runs one request inline, timed. Slow: the threshold drops for a
+ * while. Returns whether it was slow.
+ */
+static bool auto_inline(struct exec_queue *q, struct req *r)
+{
+    struct exec *e = q->e;
+    uint64_t t0 = clock_now_ns();
+    e->fn(e->ctx, r);
+    stat_inc(&q->stats.inline_reqs, 1);
+    uint64_t now = clock_now_ns();
+    uint64_t ns = now - t0;
+    if (ns > (uint64_t)e->cfg.auto_slow_us * 1000) {
+        /* Slow, or was the thread preempted? On a machine with more busy
+         * threads than CPUs (the pool's own workers among them) a quick
+         * request often spans a time slice of someone else; counting that
+         * as slow storage would hand everything to the pool, where the
+         * contention only grows. Blocking on I/O is a voluntary switch. */
+        struct rusage ru;
+        if (getrusage(RUSAGE_THREAD, &ru) == 0 && ru.ru_nivcsw != q->nivcsw) {
+            q->nivcsw = ru.ru_nivcsw;
+            return false;
+        }
+    }
+    bool slow = ns > (uint64_t)e->cfg.auto_slow_us * 1000;
+    /* moving average, weight 1/8 */
+    q->slow_share = q->slow_share - q->slow_share / 8 + (slow ? SHARE_ONE / 8 : 0);
+    if (slow)
+        __atomic_store_n(&q->slow_until_ns, now + SLOW_HOLD_NS, __ATOMIC_RELAXED);
+    return slow;
+}
+
 /* auto: inline while shallow and fast; see the header. */
 static void submit_auto(struct exec_queue *q, struct req **reqs, unsigned n)
 {
@@ -203,24 +246,36 @@ static void submit_auto(struct exec_queue *q, struct req **reqs, unsigned n)
     /* Requests that queued up in the ring while a slow one ran inline
      * count as one more: the guest had them in flight together. */
     unsigned depth = n + __atomic_load_n(&q->pool_inflight, __ATOMIC_RELAXED) + q->backlog;
-    unsigned threshold = now < __atomic_load_n(&q->slow_until_ns, __ATOMIC_RELAXED)
-                             ? 1 : e->cfg.auto_threshold;
+    /* Most recent requests were quick (page-cache reads, attributes): they
+     * cost less served one after the other here than handed off, however
+     * many wait; the odd slow one still hands off what waits behind it. */
+    bool quick = q->slow_share < SHARE_QUICK;
+    bool slow = !quick && now < __atomic_load_n(&q->slow_until_ns, __ATOMIC_RELAXED);
+    /* Slow storage and a guest keeping two or more in flight: even a lone
+     * request goes to the pool, or the next one would wait behind it here.
+     * At depth 1 the next request only comes after the completion. */
+    if (slow && depth > 1)
+        q->deep_until_ns = now + SLOW_HOLD_NS;
+    unsigned threshold = !slow ? e->cfg.auto_threshold : now < q->deep_until_ns ? 0 : 1;
 
     q->backlog = false;
-    if (depth > threshold) {
-        to_pool(q, reqs, n);
+    if (depth > threshold && !quick) {
+        if (++q->since_probe < PROBE_EVERY) {
+            to_pool(q, reqs, n);
+            return;
+        }
+        /* Now and then one runs here all the same, or the average would
+         * never see storage that became quick again. */
+        q->since_probe = 0;
+        if (n > 1)
+            to_pool(q, reqs + 1, n - 1);
+        auto_inline(q, reqs[0]);
         return;
     }
-    uint64_t slow_ns = (uint64_t)e->cfg.auto_slow_us * 1000;
     for (unsigned i = 0; i < n; i++) {
-        uint64_t t0 = now;
         struct req *r = reqs[i];
-        e->fn(e->ctx, r);
-        stat_inc(&q->stats.inline_reqs, 1);
-        now = clock_now_ns();
-        if (now - t0 > slow_ns) {
+        if (auto_inline(q, r)) {
             /* Storage is slow: what waits behind it runs in parallel instead. */
-            __atomic_store_n(&q->slow_until_ns, now + SLOW_HOLD_NS, __ATOMIC_RELAXED);
             if (i + 1 < n) {
                 stat_inc(&q->stats.slow_switches, 1);
                 to_pool(q, reqs + i + 1, n - i - 1);

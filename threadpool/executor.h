@@ -5,10 +5,13 @@
  *  - pool: on a worker of the shared pool;
  *  - auto: inline while the queue is shallow, on the pool when it is deep
  *    (the batch just popped plus what the pool still holds for this queue
- *    exceeds a threshold) or when inline service is slow (a request that
- *    blocks the queue thread hands the rest of its batch, and what queued
- *    up in the ring meanwhile, to the pool, and the threshold drops to 1
- *    for a while);
+ *    exceeds a threshold) unless its recent requests were quick (fewer
+ *    than a quarter of them slow: a hand-off would cost more than it
+ *    saves), or when inline service is
+ *    slow (a request that blocks the queue thread hands the rest of its
+ *    batch, and what queued up in the ring meanwhile, to the pool, and the
+ *    threshold drops to 1 for a while, to 0 while the guest keeps two or
+ *    more in flight);
  *  - uring: inline, but READ/WRITE/FSYNC/FALLOCATE are submitted to an
  *    io_uring owned by the queue thread, one io_uring_enter() per batch,
  *    completions reaped by the same thread: no hand-off at all.

@@ -12,8 +12,8 @@
 
 #include "threadpool/executor.h"
 
-#define SLOW_US 2000           /* the handler's slow requests */
-#define AUTO_SLOW_US 500       /* what the executor calls slow */
+#define SLOW_US 20000          /* the handler's slow requests */
+#define AUTO_SLOW_US 5000      /* what the executor calls slow */
 
 struct treq {
     struct req req;            /* first: the callbacks cast back */
@@ -107,6 +107,21 @@ static void submit(struct fixture *f, struct treq *t, unsigned n)
     }
 }
 
+/*
+ * Makes the queue one of slow requests: most recent ones slow (a slow
+ * request right after the thread was preempted is not trusted, it may
+ * have been the preemption, hence several), then waits out the hold.
+ */
+static void prime(struct fixture *f)
+{
+    struct treq t;
+    for (unsigned i = 0; i < 4; i++) {
+        treq_init(&t, true, false);
+        submit(f, &t, 1);
+    }
+    g_usleep(60 * 1000); /* > the executor's 50 ms hold */
+}
+
 static void test_inline_and_pool(void)
 {
     struct fixture f;
@@ -131,24 +146,39 @@ static void test_inline_and_pool(void)
     teardown(&f);
 }
 
-/* Shallow and fast: inline; deeper than the threshold: the pool. */
+/*
+ * While most requests are quick, even a deep batch runs inline: a hand-off
+ * costs more than it saves. Once a good share of them were slow, a batch
+ * deeper than the threshold goes to the pool and a shallow one stays.
+ */
 static void test_auto_depth(void)
 {
     struct fixture f;
     struct treq t[4];
 
     setup(&f, EXEC_AUTO);
-    for (unsigned i = 0; i < 3; i++)
-        treq_init(&t[i], false, true);
-    submit(&f, t, 3);
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < 4; i++)
+        treq_init(&t[i], false, false);
+    submit(&f, t, 4);
+    for (unsigned i = 0; i < 4; i++)
         g_assert_true(ran_here(&t[i]));
 
+    for (unsigned i = 0; i < 5; i++) {
+        treq_init(&t[0], true, false);
+        submit(&f, t, 1);
+        g_assert_true(ran_here(&t[0]));
+    }
+    g_usleep(60 * 1000); /* past the hold: the threshold is back at 3 */
     for (unsigned i = 0; i < 4; i++)
         treq_init(&t[i], false, false);
     submit(&f, t, 4);
     for (unsigned i = 0; i < 4; i++)
         g_assert_false(ran_here(&t[i]));
+    for (unsigned i = 0; i < 3; i++)
+        treq_init(&t[i], false, false);
+    submit(&f, t, 3);
+    for (unsigned i = 0; i < 3; i++)
+        g_assert_true(ran_here(&t[i]));
     teardown(&f);
 }
 
@@ -160,6 +190,7 @@ static void test_auto_slow_batch(void)
     struct treq t[3];
 
     setup(&f, EXEC_AUTO);
+    prime(&f);
     treq_init(&t[0], true, false);
     treq_init(&t[1], false, false);
     treq_init(&t[2], false, false);
@@ -176,8 +207,13 @@ static void test_auto_slow_batch(void)
     submit(&f, t, 2);
     g_assert_false(ran_here(&t[0]));
     g_assert_false(ran_here(&t[1]));
+    /* two deep a moment ago: a lone one goes to the pool as well */
+    treq_init(&t[0], false, false);
+    submit(&f, t, 1);
+    g_assert_false(ran_here(&t[0]));
 
-    /* depth 1 (nothing in the pool, nothing queued up): inline */
+    /* once the holds ran out, depth 1: inline */
+    g_usleep(60 * 1000);
     treq_init(&t[0], false, false);
     submit(&f, t, 1);
     g_assert_true(ran_here(&t[0]));
@@ -195,6 +231,7 @@ static void test_auto_backlog(void)
     struct treq t[1];
 
     setup(&f, EXEC_AUTO);
+    prime(&f);
     /* slow, and the guest sent another meanwhile */
     treq_init(&t[0], true, true);
     submit(&f, t, 1);
@@ -203,7 +240,12 @@ static void test_auto_backlog(void)
     treq_init(&t[0], false, false);
     submit(&f, t, 1);
     g_assert_false(ran_here(&t[0]));
-    /* the backlog was used up: the next single request runs inline again */
+    /* the queue was two deep a moment ago: so does the next lone one */
+    treq_init(&t[0], false, false);
+    submit(&f, t, 1);
+    g_assert_false(ran_here(&t[0]));
+    /* once the holds ran out, a lone one runs inline again */
+    g_usleep(60 * 1000);
     treq_init(&t[0], false, false);
     submit(&f, t, 1);
     g_assert_true(ran_here(&t[0]));
