@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "tap.h"
 
 #define USER 1000
@@ -42,12 +43,7 @@ static const char *mnt;
 
 static const char *path(const char *name)
 {
-	static char bufs[8][PATH_MAX];
-	static unsigned int next;
-	char *buf = bufs[next++ % 8];
-
-	snprintf(buf, PATH_MAX, "%s/%s", mnt, name);
-	return buf;
+	return chk_join(mnt, name);
 }
 
 static bool check_sys(long ret, int err, const char *what)

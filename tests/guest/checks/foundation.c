@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "sha256.h"
+#include "check.h"
 #include "tap.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
@@ -280,16 +281,7 @@ static bool is_fuse_mounted(const char *dir)
 /* Mounts the share; ENODEV/ENOENT right after insmod are retried briefly. */
 static int mount_share(void)
 {
-	int tries;
-
-	for (tries = 0; tries < 20; tries++) {
-		if (mount(tag, mnt, "virtiofs", 0, "") == 0)
-			return 0;
-		if (errno != ENODEV && errno != ENOENT)
-			break;
-		usleep(100 * 1000);
-	}
-	return -1;
+	return chk_mount_virtiofs(tag, mnt, 20);
 }
 
 static void check_mount(void)

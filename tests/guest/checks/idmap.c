@@ -29,24 +29,12 @@ static const char *tag;
 
 static const char *path(const char *name)
 {
-	static char bufs[8][PATH_MAX];
-	static unsigned int next;
-	char *buf = bufs[next++ % 8];
-
-	snprintf(buf, PATH_MAX, "%s/%s", mnt, name);
-	return buf;
+	return chk_join(mnt, name);
 }
 
 static int mount_share(void)
 {
-	for (int i = 0; i < 50; i++) {
-		if (mount(tag, mnt, "virtiofs", 0, "") == 0)
-			return 0;
-		if (errno != ENODEV && errno != ENOENT)
-			break;
-		usleep(100 * 1000);
-	}
-	return -1;
+	return chk_mount_virtiofs(tag, mnt, 50);
 }
 
 static int create(void *arg)

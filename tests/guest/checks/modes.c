@@ -50,18 +50,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "tap.h"
 
 static const char *mnt;
 
 static const char *path(const char *name)
 {
-	static char bufs[8][PATH_MAX];
-	static unsigned int next;
-	char *buf = bufs[next++ % 8];
-
-	snprintf(buf, PATH_MAX, "%s/%s", mnt, name);
-	return buf;
+	return chk_join(mnt, name);
 }
 
 static bool check_errno(long ret, int err, int expected, const char *what)

@@ -2,6 +2,8 @@
 #include "check.h"
 
 #include <grp.h>
+#include <limits.h>
+#include <sys/mount.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,4 +77,26 @@ int run_as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+const char *chk_join(const char *dir, const char *name)
+{
+	static char bufs[8][PATH_MAX];
+	static unsigned int next;
+	char *buf = bufs[next++ % 8];
+
+	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+	return buf;
+}
+
+int chk_mount_virtiofs(const char *tag, const char *mnt, int tries)
+{
+	for (int i = 0; i < tries; i++) {
+		if (mount(tag, mnt, "virtiofs", 0, "") == 0)
+			return 0;
+		if (errno != ENODEV && errno != ENOENT)
+			break;
+		usleep(100 * 1000);
+	}
+	return -1;
 }

@@ -45,4 +45,16 @@ bool chk_eq_(long long got, long long want, const char *fmt, ...) TAP_PRINTF(3, 
  */
 int run_as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg);
 
+/*
+ * dir/name in one of 8 rotating static buffers: a few may be used in one
+ * call (a rename's two paths), none kept for long.
+ */
+const char *chk_join(const char *dir, const char *name);
+
+/*
+ * mount -t virtiofs tag mnt, retried every 100 ms (up to `tries` times)
+ * while the device is not there yet (ENODEV, ENOENT). 0 or -1 with errno.
+ */
+int chk_mount_virtiofs(const char *tag, const char *mnt, int tries);
+
 #endif
