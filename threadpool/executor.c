@@ -17,8 +17,6 @@
 
 /* auto: how long the threshold stays at 1 after inline service was slow */
 #define SLOW_HOLD_NS (50ull * 1000 * 1000)
-/* auto: one deep batch in this many runs a request inline all the same */
-#define PROBE_EVERY 128
 /* auto: below this share of slow inline requests, a queue is "quick" */
 #define SHARE_ONE 1024u
 #define SHARE_QUICK (SHARE_ONE / 4)
@@ -45,7 +43,10 @@ struct exec_queue {
     bool backlog;             /* auto, queue thread: requests queued up behind a slow inline one */
     unsigned slow_share;      /* auto, queue thread: share of recent inline requests that were
                                * slow, moving average in 1/SHARE_ONE */
-    unsigned since_probe;     /* auto, queue thread: deep batches sent to the pool since one ran here */
+    uint64_t pool_slow;       /* atomic, auto: requests that blocked for long on a worker */
+    uint64_t pool_quick;      /* atomic, auto: the other ones the pool finished */
+    uint64_t seen_slow;       /* auto, queue thread: pool_slow already in slow_share */
+    uint64_t seen_quick;      /* auto, queue thread: pool_quick already in slow_share */
     long nivcsw;              /* auto, queue thread: involuntary switches seen at the last slow one */
     struct exec_stats stats;  /* written by the queue thread, read relaxed */
     struct exec_queue *next;  /* stats_lock */
@@ -78,14 +79,25 @@ static inline void stat_inc(uint64_t *p, uint64_t v)
     __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
 }
 
-/* A pool worker finished a request: it no longer counts toward its queue's depth. */
-static void pool_done(void *owner, uint64_t service_ns)
+/*
+ * A pool worker finished a request: it no longer counts toward its queue's
+ * depth. In auto mode it is also a sample of the storage: slow only if the
+ * worker slept inside it, since on a busy machine a long service time is
+ * mostly the worker waiting for a CPU. exec_queue_free() waits for
+ * pool_inflight to reach 0, so q lives until the decrement; nothing touches
+ * q after it.
+ */
+static void pool_done(void *owner, uint64_t service_ns, bool blocked)
 {
     struct exec_queue *q = owner;
-    /* auto does not learn from service_ns: on a busy machine it is mostly
-     * the worker waiting for a CPU, not the storage. Only inline times count.
-     * exec_queue_free() waits for pool_inflight to reach 0, so q lives until
-     * the decrement below; nothing touches q after it. */
+    if (q->mode == EXEC_AUTO) {
+        if (blocked && service_ns > (uint64_t)q->e->cfg.auto_slow_us * 1000) {
+            __atomic_add_fetch(&q->pool_slow, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&q->slow_until_ns, clock_now_ns() + SLOW_HOLD_NS, __ATOMIC_RELAXED);
+        } else {
+            __atomic_add_fetch(&q->pool_quick, 1, __ATOMIC_RELAXED);
+        }
+    }
     __atomic_sub_fetch(&q->pool_inflight, 1, __ATOMIC_RELEASE);
 }
 
@@ -105,7 +117,8 @@ int exec_new(const struct exec_config *cfg, exec_handler_fn *fn, void *ctx, stru
             free(e);
             return -EINVAL;
         }
-        int r = pool_new(cfg->pool_size, fn, ctx, pool_done, &e->pool);
+        int r = pool_new(cfg->pool_size, fn, ctx, pool_done,
+                         cfg->mode == EXEC_AUTO ? POOL_WATCH_BLOCKING : 0, &e->pool);
         if (r < 0) {
             free(e);
             return r;
@@ -206,6 +219,42 @@ static void to_pool(struct exec_queue *q, struct req **reqs, unsigned n)
     }
 }
 
+/* auto: one more sample in the moving average of slow requests, weight 1/8. */
+static void share_add(struct exec_queue *q, bool slow)
+{
+    q->slow_share = q->slow_share - q->slow_share / 8 + (slow ? SHARE_ONE / 8 : 0);
+}
+
+/*
+ * auto: the samples the pool took since the last batch join the average,
+ * so a queue that runs on the pool still sees its storage turn quick (or
+ * slow) without running anything here. Their order is lost; the last 32
+ * count, slow and quick in proportion.
+ */
+static void share_add_pool(struct exec_queue *q)
+{
+    uint64_t slow = __atomic_load_n(&q->pool_slow, __ATOMIC_RELAXED) - q->seen_slow;
+    uint64_t quick = __atomic_load_n(&q->pool_quick, __ATOMIC_RELAXED) - q->seen_quick;
+    q->seen_slow += slow;
+    q->seen_quick += quick;
+    uint64_t n = slow + quick;
+    if (n > 32) {
+        slow = slow * 32 / n;
+        quick = 32 - slow;
+    }
+    /* interleaved, so that neither kind is always the most recent */
+    while (slow || quick) {
+        if (quick >= slow) {
+            share_add(q, false);
+            quick--;
+        }
+        if (slow) {
+            share_add(q, true);
+            slow--;
+        }
+    }
+}
+
 /*
  * auto: runs one request inline, timed. Slow: the threshold drops for a
  * while. Returns whether it was slow.
@@ -231,8 +280,7 @@ static bool auto_inline(struct exec_queue *q, struct req *r)
         }
     }
     bool slow = ns > (uint64_t)e->cfg.auto_slow_us * 1000;
-    /* moving average, weight 1/8 */
-    q->slow_share = q->slow_share - q->slow_share / 8 + (slow ? SHARE_ONE / 8 : 0);
+    share_add(q, slow);
     if (slow)
         __atomic_store_n(&q->slow_until_ns, now + SLOW_HOLD_NS, __ATOMIC_RELAXED);
     return slow;
@@ -242,6 +290,7 @@ static bool auto_inline(struct exec_queue *q, struct req *r)
 static void submit_auto(struct exec_queue *q, struct req **reqs, unsigned n)
 {
     struct exec *e = q->e;
+    share_add_pool(q);
     uint64_t now = clock_now_ns();
     /* Requests that queued up in the ring while a slow one ran inline
      * count as one more: the guest had them in flight together. */
@@ -260,16 +309,7 @@ static void submit_auto(struct exec_queue *q, struct req **reqs, unsigned n)
 
     q->backlog = false;
     if (depth > threshold && !quick) {
-        if (++q->since_probe < PROBE_EVERY) {
-            to_pool(q, reqs, n);
-            return;
-        }
-        /* Now and then one runs here all the same, or the average would
-         * never see storage that became quick again. */
-        q->since_probe = 0;
-        if (n > 1)
-            to_pool(q, reqs + 1, n - 1);
-        auto_inline(q, reqs[0]);
+        to_pool(q, reqs, n);
         return;
     }
     for (unsigned i = 0; i < n; i++) {

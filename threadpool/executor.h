@@ -11,7 +11,10 @@
  *    slow (a request that blocks the queue thread hands the rest of its
  *    batch, and what queued up in the ring meanwhile, to the pool, and the
  *    threshold drops to 1 for a while, to 0 while the guest keeps two or
- *    more in flight);
+ *    more in flight). Requests the pool runs are samples too: slow when
+ *    the worker slept inside them for longer than --auto-slow-us, so a
+ *    queue served by the pool follows its storage without running
+ *    anything inline;
  *  - uring: inline, but READ/WRITE/FSYNC/FALLOCATE are submitted to an
  *    io_uring owned by the queue thread, one io_uring_enter() per batch,
  *    completions reaped by the same thread: no hand-off at all.

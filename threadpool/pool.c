@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ struct pool {
     exec_handler_fn *fn;
     void *ctx;
     pool_done_fn *done;
+    bool watch_blocking;
 
     /* Separate cache lines: producers and consumers do not share one. */
     size_t head __attribute__((aligned(64)));  /* atomic: next position to fill */
@@ -119,13 +121,22 @@ static void wake_workers(struct pool *p, unsigned n)
     }
 }
 
+/* Voluntary context switches of the calling thread so far, or -1. */
+static long voluntary_switches(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nvcsw : -1;
+}
+
 static void run_one(struct pool *p, struct req *r)
 {
     void *owner = r->exec_queue;
+    long sw = p->watch_blocking ? voluntary_switches() : -1;
     uint64_t t0 = clock_now_ns();
     p->fn(p->ctx, r);
+    uint64_t ns = clock_now_ns() - t0;
     if (p->done)
-        p->done(owner, clock_now_ns() - t0);
+        p->done(owner, ns, sw >= 0 && voluntary_switches() > sw);
 }
 
 /*
@@ -148,6 +159,12 @@ static struct req *spin_for_work(struct pool *p)
             break;
     }
     __atomic_store_n(&p->spinner, 0, __ATOMIC_RELEASE);
+    /* A producer that pushed between our pop and the store above saw a
+     * spinner and woke nobody: what it queued would wait for a worker to
+     * finish. Hand it on. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (r && __atomic_load_n(&p->head, __ATOMIC_RELAXED) != __atomic_load_n(&p->tail, __ATOMIC_RELAXED))
+        wake_workers(p, 1);
     return r;
 }
 
@@ -183,7 +200,7 @@ static void *worker(void *arg)
 }
 
 int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, pool_done_fn *done,
-             struct pool **out)
+             unsigned flags, struct pool **out)
 {
     struct pool *p = calloc(1, sizeof(*p) + nthreads * sizeof(pthread_t));
     pthread_attr_t attr;
@@ -199,6 +216,7 @@ int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, pool_done_fn *do
     p->fn = fn;
     p->ctx = ctx;
     p->done = done;
+    p->watch_blocking = flags & POOL_WATCH_BLOCKING;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, WORKER_STACK);
     for (unsigned i = 0; i < nthreads; i++) {

@@ -18,11 +18,16 @@ struct pool;
 /*
  * Runs after each request on the same worker, with the request's exec_queue
  * as it was before the request ran (the request itself may be reused by then).
+ * `blocked`: the worker went to sleep inside the request (waited for I/O or a
+ * lock), as opposed to being preempted; only known with POOL_WATCH_BLOCKING.
  */
-typedef void pool_done_fn(void *exec_queue, uint64_t service_ns);
+typedef void pool_done_fn(void *exec_queue, uint64_t service_ns, bool blocked);
+
+/* pool_new() flags */
+#define POOL_WATCH_BLOCKING 1u  /* tell `done` whether a request blocked (a syscall each) */
 
 int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, pool_done_fn *done,
-             struct pool **out);
+             unsigned flags, struct pool **out);
 /* Finishes what is queued, then joins the workers. Accepts NULL. */
 void pool_free(struct pool *p);
 /*

@@ -118,7 +118,7 @@ int main(int argc, char **argv)
     struct pool *p;
     struct mq q = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
-    if (workers == 0 || workers > 16 || pool_new(workers, work, NULL, NULL, &p) < 0) {
+    if (workers == 0 || workers > 16 || pool_new(workers, work, NULL, NULL, 0, &p) < 0) {
         fprintf(stderr, "usage: vfsd-handoff [WORKERS (1-16, default 4)]\n");
         return 1;
     }

@@ -110,12 +110,14 @@ static void submit(struct fixture *f, struct treq *t, unsigned n)
 /*
  * Makes the queue one of slow requests: most recent ones slow (a slow
  * request right after the thread was preempted is not trusted, it may
- * have been the preemption, hence several), then waits out the hold.
+ * have been the preemption, hence several; and enough that a few quick
+ * ones on the pool later do not make the queue quick), then waits out the
+ * hold.
  */
 static void prime(struct fixture *f)
 {
     struct treq t;
-    for (unsigned i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < 8; i++) {
         treq_init(&t, true, false);
         submit(f, &t, 1);
     }
@@ -267,12 +269,51 @@ static void test_auto_backlog(void)
     teardown(&f);
 }
 
+/*
+ * A queue that runs on the pool learns from what the pool sees: slow
+ * requests there keep the slow hold, and once its storage turns quick the
+ * queue comes back inline without running anything slow here.
+ */
+static void test_auto_learns_from_pool(void)
+{
+    struct fixture f;
+    struct treq t[4];
+
+    setup(&f, EXEC_AUTO);
+    prime(&f);
+    for (unsigned i = 0; i < 4; i++)
+        treq_init(&t[i], true, false);
+    submit(&f, t, 4);
+    for (unsigned i = 0; i < 4; i++)
+        g_assert_false(ran_here(&t[i]));
+    /* prime's hold ran out long ago; the pool's slow requests renewed it,
+     * so two in flight go to the pool rather than stay under threshold 3 */
+    treq_init(&t[0], false, false);
+    treq_init(&t[1], false, false);
+    submit(&f, t, 2);
+    g_assert_false(ran_here(&t[0]));
+    g_assert_false(ran_here(&t[1]));
+
+    /* quick from now on: deep batches go to the pool until the pool's
+     * quick samples outweigh the slow ones, then they run here */
+    bool back_inline = false;
+    for (unsigned round = 0; round < 40 && !back_inline; round++) {
+        for (unsigned i = 0; i < 4; i++)
+            treq_init(&t[i], false, false);
+        submit(&f, t, 4);
+        back_inline = ran_here(&t[0]);
+    }
+    g_assert_true(back_inline);
+    teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/executor/inline-and-pool", test_inline_and_pool);
     g_test_add_func("/executor/auto-depth", test_auto_depth);
     g_test_add_func("/executor/auto-slow-batch", test_auto_slow_batch);
+    g_test_add_func("/executor/auto-learns-from-pool", test_auto_learns_from_pool);
     g_test_add_func("/executor/auto-backlog", test_auto_backlog);
     return g_test_run();
 }
