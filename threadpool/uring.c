@@ -5,7 +5,6 @@
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -13,7 +12,6 @@
 
 struct uring {
     struct io_uring ring;
-    int efd;
     unsigned prepared;        /* SQEs not yet sent to the kernel */
     unsigned inflight;        /* sent and not reaped */
     struct req_io_engine iface;
@@ -31,15 +29,6 @@ int uring_new(unsigned entries, struct uring **out)
         free(u);
         return r;
     }
-    u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (u->efd < 0 || (r = io_uring_register_eventfd(&u->ring, u->efd)) < 0) {
-        r = u->efd < 0 ? neg_errno() : r;
-        if (u->efd >= 0)
-            close(u->efd);
-        io_uring_queue_exit(&u->ring);
-        free(u);
-        return r;
-    }
     u->iface.submit = uring_submit;
     u->iface.engine = u;
     *out = u;
@@ -52,7 +41,6 @@ void uring_free(struct uring *u)
         return;
     uring_drain(u);
     io_uring_queue_exit(&u->ring);
-    close(u->efd);
     free(u);
 }
 
@@ -63,7 +51,9 @@ const struct req_io_engine *uring_engine(struct uring *u)
 
 int uring_event_fd(struct uring *u)
 {
-    return u->efd;
+    /* The ring's own fd polls readable while completions wait: nothing to
+     * clear but the completion queue itself, no syscall per reap. */
+    return u->ring.ring_fd;
 }
 
 unsigned uring_inflight(const struct uring *u)
@@ -130,11 +120,7 @@ static int uring_submit(void *engine, struct req *req, const struct req_io *io, 
 void uring_reap(struct uring *u)
 {
     struct io_uring_cqe *cqe;
-    uint64_t v;
 
-    /* Clear the eventfd first: a completion posted from here on fires it again. */
-    if (read(u->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-        log_debug("io_uring eventfd read: %s", strerror(errno));
     while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
         struct req *req = io_uring_cqe_get_data(cqe);
         int64_t res = cqe->res;

@@ -15,7 +15,7 @@
 
 struct uring;
 
-/* A ring of `entries` SQEs with an eventfd for completions. */
+/* A ring of `entries` SQEs. */
 int uring_new(unsigned entries, struct uring **out);
 /* Completes everything in flight first. Accepts NULL. */
 void uring_free(struct uring *u);
@@ -26,7 +26,7 @@ const struct req_io_engine *uring_engine(struct uring *u);
 void uring_flush(struct uring *u);
 /* Readable when completions are waiting. */
 int uring_event_fd(struct uring *u);
-/* Reaps every completion there is (after the event fd fired). */
+/* Reaps every completion there is. */
 void uring_reap(struct uring *u);
 /* Are completions waiting? (no syscall) */
 bool uring_ready(struct uring *u);
