@@ -177,6 +177,11 @@ static bool queue_ready(void *qctx)
     return exec_queue_ready(qctx);
 }
 
+static bool queue_pending(void *qctx)
+{
+    return exec_queue_pending(qctx);
+}
+
 static void queue_drain(void *qctx)
 {
     exec_queue_drain(qctx);
@@ -217,6 +222,7 @@ static int serve(struct daemon *d, int conn_fd)
         .handler = {
             .start = queue_start, .handle = queue_handle, .poll_fd = queue_poll_fd,
             .poll = queue_poll, .drain = queue_drain, .ready = queue_ready,
+            .pending = queue_pending,
             .stop = queue_stop, .cancel = queue_cancel, .opaque = d,
         },
     };

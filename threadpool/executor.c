@@ -379,6 +379,11 @@ bool exec_queue_ready(struct exec_queue *q)
     return q->uring && uring_ready(q->uring);
 }
 
+bool exec_queue_pending(struct exec_queue *q)
+{
+    return q->uring && uring_inflight(q->uring) > 0;
+}
+
 void exec_queue_drain(struct exec_queue *q)
 {
     if (q->uring)

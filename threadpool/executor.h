@@ -65,6 +65,8 @@ int exec_queue_poll_fd(struct exec_queue *q);
 void exec_queue_poll(struct exec_queue *q);
 /* Would exec_queue_poll() find work? (no syscall, for polling) */
 bool exec_queue_ready(struct exec_queue *q);
+/* Is I/O this queue thread submitted still out (exec_queue_poll() will have work)? */
+bool exec_queue_pending(struct exec_queue *q);
 /* Requests of this queue handed to the pool and not finished yet. Any thread. */
 unsigned exec_queue_pool_inflight(const struct exec_queue *q);
 /* Queue thread, before it exits: finishes what this thread itself owes. */

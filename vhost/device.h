@@ -27,6 +27,9 @@ struct vhu_queue_handler {
     void (*drain)(void *qctx);
     /* Optional: true when poll() has work, checked without a syscall while polling. */
     bool (*ready)(void *qctx);
+    /* Optional: true while I/O this queue thread submitted is still out
+     * (poll() will have work soon): the thread may then poll longer. */
+    bool (*pending)(void *qctx);
     /* After the queue thread has exited and every request completed. */
     void (*stop)(void *qctx);
     /*

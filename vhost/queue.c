@@ -148,9 +148,23 @@ static inline void cpu_relax(void)
  * poll()/read() pair. Kicks stay suppressed while polling. Returns true when
  * there is work.
  */
+/*
+ * The longest polling window: poll_max_ns, or POLL_PENDING_FACTOR times that
+ * while the thread's own I/O is out. A completion is then certain to come,
+ * typically within a device's latency (tens to hundreds of us), and waking
+ * from poll() costs a good part of that again.
+ */
+#define POLL_PENDING_FACTOR 4
+static uint64_t queue_poll_cap(struct vhu_queue *q)
+{
+    bool pending = q->handler->pending && q->handler->pending(q->qctx);
+    return pending ? q->poll_max_ns * POLL_PENDING_FACTOR : q->poll_max_ns;
+}
+
 static bool queue_poll_ring(struct vhu_queue *q)
 {
-    if (!q->poll_ns)
+    uint64_t window = MIN(q->poll_ns, queue_poll_cap(q));
+    if (!window)
         return false;
     uint64_t start = clock_now_ns();
     do {
@@ -160,7 +174,7 @@ static bool queue_poll_ring(struct vhu_queue *q)
             return true;
         }
         cpu_relax();
-    } while (clock_now_ns() - start < q->poll_ns);
+    } while (clock_now_ns() - start < window);
     return false;
 }
 
@@ -169,15 +183,15 @@ static bool queue_poll_ring(struct vhu_queue *q)
  * that polling a little longer would have caught grows it, a long idle
  * shrinks it, so an idle guest costs no CPU.
  */
-static void queue_adapt_poll(struct vhu_queue *q, uint64_t waited_ns)
+static void queue_adapt_poll(struct vhu_queue *q, uint64_t waited_ns, uint64_t cap)
 {
     if (!q->poll_max_ns)
         return;
-    uint64_t ns = q->poll_ns;
-    if (waited_ns > q->poll_max_ns)
+    uint64_t ns = MIN(q->poll_ns, cap);
+    if (waited_ns > cap)
         ns /= 2;
     else if (waited_ns > ns)
-        ns = MIN(q->poll_max_ns, ns ? ns * 2 : 4000u);
+        ns = MIN(cap, ns ? ns * 2 : 4000u);
     if (ns < 1000)
         ns = 0;
     /* the statistics dump reads it from the message thread */
@@ -218,10 +232,11 @@ static void *queue_thread(void *arg)
             { .fd = q->wake_fd, .events = POLLIN },
             { .fd = extra_fd, .events = POLLIN },
         };
+        uint64_t cap = queue_poll_cap(q);
         uint64_t t0 = clock_now_ns();
         int r = poll(pfd, extra_fd >= 0 ? 3 : 2, -1);
         vq_stat_add(&vq->stats.sleeps, 1);
-        queue_adapt_poll(q, clock_now_ns() - t0 + q->poll_ns);
+        queue_adapt_poll(q, clock_now_ns() - t0 + MIN(q->poll_ns, cap), cap);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
