@@ -7,7 +7,7 @@
 #      our executors, QEMU's C virtiofsd (with and without its pool), host
 #   2. page-cache 4 KiB randread (with host) and metadata ops (lookup,
 #      getattr, create-unlink, readdirplus), depth 1 and 16: our executors
-#      and QEMU's C virtiofsd
+#      and QEMU's C virtiofsd (with and without its pool)
 #   3. 1 MiB seqread from the page cache against the host's copy ceiling
 #
 # Usage: contrib/bench/run-matrix.sh [--quick] [--out DIR] [--build DIR]
@@ -100,8 +100,8 @@ run() {
 }
 
 run 1-odirect-randread -w randread -b 4k -B direct,slow -d "$deep" -c "$ours$qemu_pool,host"
-run 2a-pagecache-randread -w randread -b 4k -B pagecache -d 1,16 -c "$ours$qemu,host"
-run 2b-metadata -w lookup,getattr,create-unlink,readdirplus -B pagecache -d 1,16 -c "$ours$qemu"
+run 2a-pagecache-randread -w randread -b 4k -B pagecache -d 1,16 -c "$ours$qemu_pool,host"
+run 2b-metadata -w lookup,getattr,create-unlink,readdirplus -B pagecache -d 1,16 -c "$ours$qemu_pool"
 run 3-seqread-1m -w seqread -b 1m -B pagecache -d 1,4,16 -c "$ours$qemu,host"
 
 # --- the summary -------------------------------------------------------------------
