@@ -80,10 +80,28 @@ int pt_lookup_in(struct pt_fs *fs, struct pt_inode *dir, const char *name,
         return 0;
     }
 
+    bool dotdot = strcmp(name, "..") == 0;
+    if (!dotdot) {
+        /* An inode the table already holds pinned (a name listed again,
+         * another link of a known file) needs no open: a single statx of
+         * the name tells which it is, and that number cannot have moved to
+         * another inode while we pin it. A name the table does not know
+         * costs this statx on top. */
+        if (statx(dir->fd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
+                  STATX_BASIC_STATS | STATX_MNT_ID, &stx) < 0)
+            return neg_errno();
+        struct pt_inode *inode = pt_inode_find_pinned(fs, &stx);
+        if (inode) {
+            fill_entry(fs, inode, &stx, out);
+            pt_inode_add_lookup(inode);
+            pt_inode_put(fs, inode);
+            return 0;
+        }
+    }
     int fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return neg_errno();
-    return entry_of_path_fd(fs, dir, fd, strcmp(name, "..") == 0, out);
+    return entry_of_path_fd(fs, dir, fd, dotdot, out);
 }
 
 int pt_lookup_open_file(struct pt_fs *fs, struct pt_inode *dir, int fd, struct pt_entry *out)

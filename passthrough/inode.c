@@ -404,6 +404,19 @@ static bool same_host_inode(const struct pt_inode *inode, const struct file_hand
            memcmp(inode->handle->f_handle, handle->f_handle, handle->handle_bytes) == 0;
 }
 
+struct pt_inode *pt_inode_find_pinned(struct pt_fs *fs, const struct statx *stx)
+{
+    if (!(stx->stx_mask & STATX_MNT_ID))
+        return NULL;
+    pthread_rwlock_rdlock(&fs->inode_lock);
+    struct pt_inode *inode = hash_find(fs, makedev(stx->stx_dev_major, stx->stx_dev_minor),
+                                       stx->stx_ino, stx->stx_mnt_id);
+    if (inode && (inode->handle || !pt_slot_tryref(&inode->slot)))
+        inode = NULL;
+    pthread_rwlock_unlock(&fs->inode_lock);
+    return inode;
+}
+
 int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
                          bool submount, struct pt_inode **out)
 {

@@ -206,6 +206,12 @@ void pt_inode_unref(struct pt_fs *fs, struct pt_inode *inode);
  */
 int pt_inode_find_or_add(struct pt_fs *fs, int fd, const struct statx *stx,
                          bool submount, struct pt_inode **out);
+/*
+ * The inode for (stx dev, ino, mnt id) if the table holds it pinned (by its
+ * O_PATH fd, not by a handle: its number cannot belong to another inode),
+ * with a reference as pt_inode_find_or_add() gives; NULL otherwise.
+ */
+struct pt_inode *pt_inode_find_pinned(struct pt_fs *fs, const struct statx *stx);
 /* Drops a reference from pt_inode_find_or_add(). Accepts NULL. */
 void pt_inode_put(struct pt_fs *fs, struct pt_inode *inode);
 /*

@@ -1452,6 +1452,33 @@ static void test_destroy(struct fx *f, gconstpointer data)
     /* Left open on purpose: pt_fs_free() must clean it up. */
 }
 
+/*
+ * A lookup of a name whose inode the table holds answers from the table;
+ * once the host put another file under that name, the new one, with its
+ * own attributes, and a hard link of a known file shares its entry.
+ */
+static void test_lookup_known(struct fx *f, gconstpointer data)
+{
+    struct pt_entry e;
+
+    host_write(f, "a", "1");
+    host_write(f, "c", "three");
+    uint64_t a = lookup_ok(f, PT_ROOT_ID, "a");
+    g_assert_cmpint(pt_lookup(f->fs, &root_ctx, PT_ROOT_ID, "a", &e), ==, 0);
+    g_assert_cmpuint(e.nodeid, ==, a);
+    g_assert_cmpuint(e.attr.st.st_size, ==, 1);
+
+    g_assert_cmpint(linkat(f->dfd, "a", f->dfd, "a2", 0), ==, 0);
+    g_assert_cmpuint(lookup_ok(f, PT_ROOT_ID, "a2"), ==, a);
+
+    g_assert_cmpint(renameat(f->dfd, "c", f->dfd, "a"), ==, 0);
+    g_assert_cmpint(pt_lookup(f->fs, &root_ctx, PT_ROOT_ID, "a", &e), ==, 0);
+    g_assert_cmpuint(e.nodeid, !=, a);
+    g_assert_cmpuint(e.attr.st.st_size, ==, 5);
+    g_assert_cmpint(unlinkat(f->dfd, "a", 0), ==, 0);
+    g_assert_cmpint(pt_lookup(f->fs, &root_ctx, PT_ROOT_ID, "a", &e), ==, -ENOENT);
+}
+
 static void test_fd_exhaustion(struct fx *f, gconstpointer data)
 {
     struct rlimit old, low;
@@ -1460,6 +1487,7 @@ static void test_fd_exhaustion(struct fx *f, gconstpointer data)
     uint32_t oflags;
 
     host_write(f, "a", "1");
+    host_write(f, "b", "2");
     g_assert_cmpint(mkdirat(f->dfd, "d", 0755), ==, 0);
     uint64_t d = lookup_ok(f, PT_ROOT_ID, "d");
     uint64_t a = lookup_ok(f, PT_ROOT_ID, "a");
@@ -1477,8 +1505,11 @@ static void test_fd_exhaustion(struct fx *f, gconstpointer data)
     }
     g_assert_cmpint(n, <, 64);
 
-    /* Every lookup opens the name first, even of a known inode. */
-    g_assert_cmpint(pt_lookup(f->fs, &root_ctx, PT_ROOT_ID, "a", &e), ==, -EMFILE);
+    /* A name the table does not know is opened first; one whose inode it
+     * holds pinned needs no fd. */
+    g_assert_cmpint(pt_lookup(f->fs, &root_ctx, PT_ROOT_ID, "b", &e), ==, -EMFILE);
+    g_assert_cmpint(pt_lookup(f->fs, &root_ctx, PT_ROOT_ID, "a", &e), ==, 0);
+    g_assert_cmpuint(e.nodeid, ==, a);
     g_assert_cmpint(pt_lookup(f->fs, &root_ctx, d, "..", &e), ==, -EMFILE);
     g_assert_cmpint(pt_open(f->fs, &root_ctx, a, O_RDONLY, &fh, &oflags), ==, -EMFILE);
     g_assert_cmpint(pt_opendir(f->fs, &root_ctx, d, 0, &fh, &oflags), ==, -EMFILE);
@@ -2371,6 +2402,7 @@ int main(int argc, char **argv)
     ADD("readonly", test_readonly);
     ADD("destroy", test_destroy);
     ADD("fd-exhaustion", test_fd_exhaustion);
+    ADD("lookup-known", test_lookup_known);
     ADD("submounts", test_submounts);
     ADD("concurrency", test_concurrency);
     ADD("release-races-read", test_release_races_read);
