@@ -9,6 +9,7 @@
  * closed by whoever drops the last reference.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -76,6 +77,8 @@ int pt_file_add(struct pt_fs *fs, int fd, struct pt_dir *dir, uint64_t *fh)
     }
     struct pt_file *f = (struct pt_file *)slot;
     f->fd = fd;
+    int fl = dir ? -1 : fcntl(fd, F_GETFL);
+    f->direct = fl >= 0 && (fl & O_DIRECT);
     f->dir = dir;
     atomic_store_explicit(&f->open, true, memory_order_relaxed);
     pt_slot_publish(&f->slot);
@@ -99,6 +102,11 @@ struct pt_file *pt_file_get(struct pt_fs *fs, uint64_t fh)
 int pt_file_fd(const struct pt_file *file)
 {
     return file->fd;
+}
+
+bool pt_file_direct(const struct pt_file *file)
+{
+    return file->direct;
 }
 
 void pt_file_put(struct pt_fs *fs, struct pt_file *file)

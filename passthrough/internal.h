@@ -136,6 +136,7 @@ struct pt_file {
     struct pt_slot slot;      /* first: the table's element header; the table
                                * holds one reference from open to RELEASE */
     int fd;                   /* set before publish, closed at the last unref */
+    bool direct;              /* fd is O_DIRECT; set before publish */
     _Atomic bool open;        /* cleared by RELEASE (exactly once); atomic */
     struct pt_dir *dir;       /* directory state, NULL for files; immutable while live */
 };

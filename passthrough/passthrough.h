@@ -290,6 +290,8 @@ ssize_t pt_write(struct pt_fs *fs, const struct pt_ctx *ctx, uint64_t fh, uint64
 struct pt_file;
 struct pt_file *pt_file_get(struct pt_fs *fs, uint64_t fh);
 int pt_file_fd(const struct pt_file *file);
+/* Was the handle opened with O_DIRECT (its reads always reach the device)? */
+bool pt_file_direct(const struct pt_file *file);
 void pt_file_put(struct pt_fs *fs, struct pt_file *file);
 
 enum pt_io_kind { PT_IO_READ, PT_IO_WRITE, PT_IO_SYNC, PT_IO_ALLOCATE };
