@@ -260,6 +260,52 @@ static void test_append(struct fx *f, gconstpointer data)
     g_assert_cmpint(tc_fuse_release(f->dev, n, o.fh, O_RDWR | O_APPEND), ==, 0);
 }
 
+/*
+ * uring: a buffered READ first tries the page cache without blocking and
+ * goes to the ring for what it lacks. Data that is cached, evicted, or
+ * cached in part must read back the same, and a read across the end of
+ * the file comes back short.
+ */
+static void test_uring_read_cold(struct fx *f, gconstpointer data)
+{
+    enum { SIZE = 256 * 1024, CHUNK = 64 * 1024 };
+    g_autofree unsigned char *want = g_malloc(SIZE);
+    g_autofree unsigned char *got = g_malloc(CHUNK);
+    struct fuse_open_out o;
+
+    for (size_t i = 0; i < SIZE; i++)
+        want[i] = (unsigned char)(i * 7 + i / 4096);
+    fx_write_file(f, "f", want, SIZE, 0644);
+    uint64_t n = fx_lookup(f, ROOT, "f", NULL);
+    g_assert_cmpint(tc_fuse_open(f->dev, n, O_RDONLY, &o), ==, 0);
+
+    g_autofree char *p = fx_path(f, "f");
+    int hfd = open(p, O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(hfd, >=, 0);
+    for (unsigned pass = 0; pass < 3; pass++) {
+        /* 0: as written (cached); 1: evicted; 2: only some pages cached */
+        if (pass > 0) {
+            g_assert_cmpint(fdatasync(hfd), ==, 0);
+            g_assert_cmpint(posix_fadvise(hfd, 0, 0, POSIX_FADV_DONTNEED), ==, 0);
+        }
+        if (pass == 2) {
+            char page[4096];
+            for (off_t off = 0; off < SIZE; off += 3 * 4096)
+                g_assert_cmpint(pread(hfd, page, sizeof(page), off), ==, sizeof(page));
+        }
+        for (size_t off = 0; off < SIZE; off += CHUNK) {
+            memset(got, 0, CHUNK);
+            g_assert_cmpint(tc_fuse_read(f->dev, n, o.fh, off, got, CHUNK), ==, CHUNK);
+            g_assert_cmpmem(got, CHUNK, want + off, CHUNK);
+        }
+    }
+    close(hfd);
+    g_assert_cmpint(tc_fuse_read(f->dev, n, o.fh, SIZE - 100, got, CHUNK), ==, 100);
+    g_assert_cmpmem(got, 100, want + SIZE - 100, 100);
+    g_assert_cmpint(tc_fuse_read(f->dev, n, o.fh, SIZE, got, CHUNK), ==, 0);
+    g_assert_cmpint(tc_fuse_release(f->dev, n, o.fh, O_RDONLY), ==, 0);
+}
+
 static const struct fx_variant writeback_on = {
     .init_flags = TC_FUSE_INIT_FLAGS | FUSE_WRITEBACK_CACHE,
     .daemon_args = ARGS("--writeback"),
@@ -710,6 +756,7 @@ int main(int argc, char **argv)
     ADDV("direct-io/honoured-legacy", &dio_legacy, test_direct_io);
     ADDV("append", NULL, test_append);
     ADDV("append/uring", &append_uring, test_append);
+    ADDV("uring-read-cold", &append_uring, test_uring_read_cold);
     ADDV("writeback/on", &writeback_on, test_writeback);
     ADDV("writeback/off", &writeback_off, test_writeback);
     ADDV("noatime/stripped", NULL, test_noatime);
