@@ -45,7 +45,7 @@ struct req_io {
     const struct iovec *iov;
     unsigned iovcnt;
     uint64_t offset;
-    uint64_t len;  /* FALLOCATE */
+    uint64_t len;  /* FALLOCATE: the range; READV: the iovecs' total */
     int mode;      /* FALLOCATE mode, RWF_* flags for READV/WRITEV */
 };
 

@@ -106,12 +106,9 @@ static void aio_done(struct req *req, int64_t res)
  */
 static ssize_t read_cached(const struct req_io *io)
 {
-    size_t want = 0;
-    for (unsigned i = 0; i < io->iovcnt; i++)
-        want += io->iov[i].iov_len;
     ssize_t got = preadv2(io->fd, io->iov, (int)io->iovcnt, (off_t)io->offset,
                           RWF_NOWAIT | io->mode);
-    return got >= 0 && (size_t)got == want ? got : -1;
+    return got >= 0 && (uint64_t)got == io->len ? got : -1;
 }
 
 /*
@@ -161,7 +158,7 @@ int fp_op_read(struct fp_req *r)
     if (n < 0)
         return -EIO;
     struct req_io io = { .op = REQ_IO_READV, .iov = iov, .iovcnt = (unsigned)n,
-                         .offset = in->offset };
+                         .offset = in->offset, .len = len };
     int ret = aio_submit(r, PT_IO_READ, in->fh, 0, &io);
     if (ret <= 0)
         return ret;

@@ -31,6 +31,15 @@ static void fill_entry(const struct pt_fs *fs, const struct pt_inode *inode,
     pt_fill_attr(fs, inode, &st, &out->attr);
 }
 
+/* The entry for `inode` (a reference the caller gives up), one lookup added. */
+static void entry_of_inode(struct pt_fs *fs, struct pt_inode *inode, const struct statx *stx,
+                           struct pt_entry *out)
+{
+    fill_entry(fs, inode, stx, out);
+    pt_inode_add_lookup(inode);
+    pt_inode_put(fs, inode);
+}
+
 /*
  * The entry for the inode `path_fd` (O_PATH, consumed) reached from dir,
  * with one lookup added. dotdot: it is dir's parent, not a child.
@@ -55,9 +64,7 @@ static int entry_of_path_fd(struct pt_fs *fs, struct pt_inode *dir, int path_fd,
     int r = pt_inode_find_or_add(fs, TAKE_FD(fd), &stx, submount, &inode);
     if (r < 0)
         return r;
-    fill_entry(fs, inode, &stx, out);
-    pt_inode_add_lookup(inode);
-    pt_inode_put(fs, inode);
+    entry_of_inode(fs, inode, &stx, out);
     return 0;
 }
 
@@ -92,9 +99,7 @@ int pt_lookup_in(struct pt_fs *fs, struct pt_inode *dir, const char *name,
             return neg_errno();
         struct pt_inode *inode = pt_inode_find_pinned(fs, &stx);
         if (inode) {
-            fill_entry(fs, inode, &stx, out);
-            pt_inode_add_lookup(inode);
-            pt_inode_put(fs, inode);
+            entry_of_inode(fs, inode, &stx, out);
             return 0;
         }
     }

@@ -87,11 +87,11 @@ static inline void stat_inc(uint64_t *p, uint64_t v)
  * pool_inflight to reach 0, so q lives until the decrement; nothing touches
  * q after it.
  */
-static void pool_done(void *owner, uint64_t service_ns, bool blocked)
+static void pool_done(void *owner, bool slow)
 {
     struct exec_queue *q = owner;
     if (q->mode == EXEC_AUTO) {
-        if (blocked && service_ns > (uint64_t)q->e->cfg.auto_slow_us * 1000) {
+        if (slow) {
             __atomic_add_fetch(&q->pool_slow, 1, __ATOMIC_RELAXED);
             __atomic_store_n(&q->slow_until_ns, clock_now_ns() + SLOW_HOLD_NS, __ATOMIC_RELAXED);
         } else {
@@ -118,7 +118,8 @@ int exec_new(const struct exec_config *cfg, exec_handler_fn *fn, void *ctx, stru
             return -EINVAL;
         }
         int r = pool_new(cfg->pool_size, fn, ctx, pool_done,
-                         cfg->mode == EXEC_AUTO ? POOL_WATCH_BLOCKING : 0, &e->pool);
+                         cfg->mode == EXEC_AUTO ? (uint64_t)e->cfg.auto_slow_us * 1000 : 0,
+                         &e->pool);
         if (r < 0) {
             free(e);
             return r;
@@ -219,17 +220,18 @@ static void to_pool(struct exec_queue *q, struct req **reqs, unsigned n)
     }
 }
 
-/* auto: one more sample in the moving average of slow requests, weight 1/8. */
-static void share_add(struct exec_queue *q, bool slow)
+/* auto: one more sample in the moving average of slow requests, weight 1/8:
+ * SHARE_ONE for a slow one, 0 for a quick one (or a share, for several). */
+static void share_add(struct exec_queue *q, unsigned sample)
 {
-    q->slow_share = q->slow_share - q->slow_share / 8 + (slow ? SHARE_ONE / 8 : 0);
+    q->slow_share = q->slow_share - q->slow_share / 8 + sample / 8;
 }
 
 /*
  * auto: the samples the pool took since the last batch join the average,
  * so a queue that runs on the pool still sees its storage turn quick (or
- * slow) without running anything here. Their order is lost; the last 32
- * count, slow and quick in proportion.
+ * slow) without running anything here. Their order is lost: each counts
+ * as the share of slow ones among them, and no more than 32 count.
  */
 static void share_add_pool(struct exec_queue *q)
 {
@@ -238,21 +240,9 @@ static void share_add_pool(struct exec_queue *q)
     q->seen_slow += slow;
     q->seen_quick += quick;
     uint64_t n = slow + quick;
-    if (n > 32) {
-        slow = slow * 32 / n;
-        quick = 32 - slow;
-    }
-    /* interleaved, so that neither kind is always the most recent */
-    while (slow || quick) {
-        if (quick >= slow) {
-            share_add(q, false);
-            quick--;
-        }
-        if (slow) {
-            share_add(q, true);
-            slow--;
-        }
-    }
+    unsigned sample = n ? (unsigned)(slow * SHARE_ONE / n) : 0;
+    for (uint64_t k = MIN(n, 32u); k > 0; k--)
+        share_add(q, sample);
 }
 
 /*
@@ -266,8 +256,8 @@ static bool auto_inline(struct exec_queue *q, struct req *r)
     e->fn(e->ctx, r);
     stat_inc(&q->stats.inline_reqs, 1);
     uint64_t now = clock_now_ns();
-    uint64_t ns = now - t0;
-    if (ns > (uint64_t)e->cfg.auto_slow_us * 1000) {
+    bool slow = now - t0 > (uint64_t)e->cfg.auto_slow_us * 1000;
+    if (slow) {
         /* Slow, or was the thread preempted? On a machine with more busy
          * threads than CPUs (the pool's own workers among them) a quick
          * request often spans a time slice of someone else; counting that
@@ -279,8 +269,7 @@ static bool auto_inline(struct exec_queue *q, struct req *r)
             return false;
         }
     }
-    bool slow = ns > (uint64_t)e->cfg.auto_slow_us * 1000;
-    share_add(q, slow);
+    share_add(q, slow ? SHARE_ONE : 0);
     if (slow)
         __atomic_store_n(&q->slow_until_ns, now + SLOW_HOLD_NS, __ATOMIC_RELAXED);
     return slow;

@@ -7,11 +7,10 @@
  *    (the batch just popped plus what the pool still holds for this queue
  *    exceeds a threshold) unless its recent requests were quick (fewer
  *    than a quarter of them slow: a hand-off would cost more than it
- *    saves), or when inline service is
- *    slow (a request that blocks the queue thread hands the rest of its
- *    batch, and what queued up in the ring meanwhile, to the pool, and the
- *    threshold drops to 1 for a while, to 0 while the guest keeps two or
- *    more in flight). Requests the pool runs are samples too: slow when
+ *    saves), or when inline service is slow (a request that blocks the
+ *    queue thread hands the rest of its batch, and what queued up in the
+ *    ring meanwhile, to the pool, and the threshold drops to 1 for a
+ *    while, to 0 while the guest keeps two or more in flight). Requests the pool runs are samples too: slow when
  *    the worker slept inside them for longer than --auto-slow-us, so a
  *    queue served by the pool follows its storage without running
  *    anything inline;

@@ -35,7 +35,7 @@ struct pool {
     exec_handler_fn *fn;
     void *ctx;
     pool_done_fn *done;
-    bool watch_blocking;
+    uint64_t slow_ns;         /* 0: requests are not judged */
 
     /* Separate cache lines: producers and consumers do not share one. */
     size_t head __attribute__((aligned(64)));  /* atomic: next position to fill */
@@ -131,12 +131,12 @@ static long voluntary_switches(void)
 static void run_one(struct pool *p, struct req *r)
 {
     void *owner = r->exec_queue;
-    long sw = p->watch_blocking ? voluntary_switches() : -1;
+    long sw = p->slow_ns ? voluntary_switches() : -1;
     uint64_t t0 = clock_now_ns();
     p->fn(p->ctx, r);
-    uint64_t ns = clock_now_ns() - t0;
+    bool slow = sw >= 0 && clock_now_ns() - t0 > p->slow_ns && voluntary_switches() > sw;
     if (p->done)
-        p->done(owner, ns, sw >= 0 && voluntary_switches() > sw);
+        p->done(owner, slow);
 }
 
 /*
@@ -200,7 +200,7 @@ static void *worker(void *arg)
 }
 
 int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, pool_done_fn *done,
-             unsigned flags, struct pool **out)
+             uint64_t slow_ns, struct pool **out)
 {
     struct pool *p = calloc(1, sizeof(*p) + nthreads * sizeof(pthread_t));
     pthread_attr_t attr;
@@ -216,7 +216,7 @@ int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, pool_done_fn *do
     p->fn = fn;
     p->ctx = ctx;
     p->done = done;
-    p->watch_blocking = flags & POOL_WATCH_BLOCKING;
+    p->slow_ns = slow_ns;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, WORKER_STACK);
     for (unsigned i = 0; i < nthreads; i++) {

@@ -18,16 +18,15 @@ struct pool;
 /*
  * Runs after each request on the same worker, with the request's exec_queue
  * as it was before the request ran (the request itself may be reused by then).
- * `blocked`: the worker went to sleep inside the request (waited for I/O or a
- * lock), as opposed to being preempted; only known with POOL_WATCH_BLOCKING.
+ * `slow`: the request took longer than the pool's slow_ns and the worker
+ * slept inside it (waited for the device or a lock), as opposed to being
+ * preempted; always false when slow_ns is 0.
  */
-typedef void pool_done_fn(void *exec_queue, uint64_t service_ns, bool blocked);
+typedef void pool_done_fn(void *exec_queue, bool slow);
 
-/* pool_new() flags */
-#define POOL_WATCH_BLOCKING 1u  /* tell `done` whether a request blocked (a syscall each) */
-
+/* slow_ns: see pool_done_fn; judging costs a syscall per request, two per slow one. */
 int pool_new(unsigned nthreads, exec_handler_fn *fn, void *ctx, pool_done_fn *done,
-             unsigned flags, struct pool **out);
+             uint64_t slow_ns, struct pool **out);
 /* Finishes what is queued, then joins the workers. Accepts NULL. */
 void pool_free(struct pool *p);
 /*

@@ -143,12 +143,6 @@ static inline void cpu_relax(void)
 }
 
 /*
- * Before sleeping, watch the ring (and the handler's completions) for up to
- * poll_ns: a request that arrives meanwhile costs no kick, no wakeup and no
- * poll()/read() pair. Kicks stay suppressed while polling. Returns true when
- * there is work.
- */
-/*
  * The longest polling window: poll_max_ns, or POLL_PENDING_FACTOR times that
  * while the thread's own I/O is out. A completion is then certain to come,
  * typically within a device's latency (tens to hundreds of us), and waking
@@ -161,6 +155,12 @@ static uint64_t queue_poll_cap(struct vhu_queue *q)
     return pending ? q->poll_max_ns * POLL_PENDING_FACTOR : q->poll_max_ns;
 }
 
+/*
+ * Before sleeping, watch the ring (and the handler's completions) for up to
+ * poll_ns: a request that arrives meanwhile costs no kick, no wakeup and no
+ * poll()/read() pair. Kicks stay suppressed while polling. Returns true when
+ * there is work.
+ */
 static bool queue_poll_ring(struct vhu_queue *q)
 {
     uint64_t window = MIN(q->poll_ns, queue_poll_cap(q));
